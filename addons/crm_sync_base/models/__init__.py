@@ -1,0 +1,1 @@
+from . import sync_account, sync_binding, sync_mixin, sync_run, sync_runner, sync_secret

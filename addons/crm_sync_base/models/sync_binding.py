@@ -1,0 +1,71 @@
+from odoo import api, fields, models
+
+
+class CrmSyncBinding(models.Model):
+    """One local record <-> one remote item for one account: the sync's status row."""
+
+    _name = "crm.sync.binding"
+    _description = "CRM sync binding"
+    _order = "id"
+    _rec_name = "remote_id"
+
+    account_id = fields.Many2one("crm.sync.account", required=True, ondelete="cascade",
+                                 index=True)
+    kind = fields.Char(required=True, help="contacts, events or tasks")
+    res_model = fields.Char("Model", required=True)
+    res_id = fields.Integer("Record ID", index=True)
+    remote_id = fields.Char("Remote ID")
+    remote_version = fields.Char(help="ETag or change key of the remote item when last synced")
+    local_hash = fields.Char(help="Content hash of the mapped Odoo values last synced")
+    remote_hash = fields.Char(help="Content hash of the mapped remote values last synced")
+    local_tag = fields.Char(help="Tag put on the remote item at creation, to find it again "
+                                 "when the create answer was lost")
+    dirty = fields.Boolean(help="A synced field changed in Odoo since the last sync")
+    local_changed_at = fields.Datetime(help="When Odoo's side last changed (Odoo's clock)")
+    tombstone = fields.Boolean(help="The Odoo record was deleted; the remote side has not "
+                                    "been told yet")
+    pending_create = fields.Boolean(help="Sent to the remote side, answer not seen yet")
+    last_sync_at = fields.Datetime()
+    record_name = fields.Char(compute="_compute_record_name")
+
+    _sql_constraints = [
+        ("remote_unique", "unique(account_id, res_model, remote_id)",
+         "A remote item is bound once per account."),
+        ("local_unique", "unique(account_id, res_model, res_id)",
+         "An Odoo record is bound once per account."),
+    ]
+
+    def init(self):
+        # Runs look bindings up by these; dirty ones are few, so a partial index.
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS crm_sync_binding_model_res_idx
+                ON crm_sync_binding (res_model, res_id);
+            CREATE INDEX IF NOT EXISTS crm_sync_binding_todo_idx
+                ON crm_sync_binding (account_id, res_model)
+                WHERE dirty OR tombstone OR pending_create;
+        """)
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_name(self):
+        for binding in self:
+            record = (self.env[binding.res_model].browse(binding.res_id)
+                      if binding.res_model in self.env and binding.res_id else None)
+            binding.record_name = (record.sudo().display_name
+                                   if record and record.exists() else False)
+
+    def _mark(self, model: str, ids: list[int], *, tombstone: bool = False):
+        """Flag the bindings of these records (all accounts) as changed in Odoo.
+
+        One UPDATE for the whole batch: this runs inside every write() of a synced
+        model, so it must cost one query, not one per record or per account."""
+        if not ids:
+            return
+        self.env.cr.execute(
+            f"""UPDATE crm_sync_binding
+                   SET dirty = true, local_changed_at = (now() at time zone 'UTC')
+                       {', tombstone = true' if tombstone else ''}
+                 WHERE res_model = %s AND res_id = ANY(%s)""",
+            (model, list(ids)),
+        )
+        if self.env.cr.rowcount:
+            self.invalidate_model(["dirty", "local_changed_at", "tombstone"])

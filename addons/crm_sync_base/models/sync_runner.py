@@ -1,0 +1,515 @@
+"""The runner: one sync run of one account, from listing to journal.
+
+Per account and record kind: list the remote changes since the account's token (a
+full listing when there is none or the provider refuses it), gather the local changes
+(dirty bindings, tombstones, new records in scope), let the engine plan, and carry the
+plan out in batches that commit. Every item runs in a savepoint: one failing item fails
+alone, is journaled with its reason, and is retried by the next run. The sync token
+advances only when every remote change was applied in Odoo, so nothing received is
+ever skipped; what was already applied is a no-op the next time (content hashes).
+"""
+
+import contextlib
+import logging
+import threading
+import time
+from collections import Counter
+
+import psycopg2
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.tools import SQL
+
+from ..engine import plan as engine_plan
+from ..engine.adapter import (
+    AuthExpired,
+    AuthFailed,
+    ItemRejected,
+    NotFound,
+    RateLimited,
+    SyncError,
+    TokenInvalid,
+    Transient,
+    VersionConflict,
+    describe,
+)
+from ..engine.plan import Binding, LocalChange
+from ..engine.policies import MassDeleteRefused, SyncSettings
+from .sync_mixin import NO_MARK
+
+_logger = logging.getLogger(__name__)
+
+LOCK_CLASS = 0x43524D53  # "CRMS": the advisory-lock namespace of sync accounts
+BATCH_SIZE = 200
+MAX_RETRY_WAIT = 60  # seconds a run waits on a 429/503 before giving up until later
+RETRIES = 3
+
+ITEM_ERRORS = (Transient, ItemRejected, VersionConflict, NotFound, UserError,
+               ValidationError, AccessError, MissingError, psycopg2.IntegrityError,
+               psycopg2.DataError)
+COUNTER_FIELDS = {
+    engine_plan.CREATE_LOCAL: "local_created", engine_plan.UPDATE_LOCAL: "local_updated",
+    engine_plan.DELETE_LOCAL: "local_deleted", engine_plan.RELEASE_LOCAL: "local_unlinked",
+    engine_plan.CREATE_REMOTE: "remote_created", engine_plan.UPDATE_REMOTE: "remote_updated",
+    engine_plan.DELETE_REMOTE: "remote_deleted",
+    engine_plan.RELEASE_REMOTE: "remote_unlinked",
+}
+
+
+def can_commit(env) -> bool:
+    """Whether this transaction may be committed: not inside a test's own cursor."""
+    registry = env.registry
+    if registry.in_test_mode():
+        return env.cr is not registry.test_cr  # a TestCursor commits to a savepoint
+    return not getattr(threading.current_thread(), "testing", False)
+
+
+class RunStopped(Exception):
+    """Stops the whole run (credentials, rate limit beyond patience)."""
+
+    def __init__(self, cause: SyncError, retry_after: float | None = None):
+        super().__init__(describe(cause))
+        self.cause = cause
+        self.retry_after = retry_after
+
+
+class CrmSyncRunner(models.AbstractModel):
+    _name = "crm.sync.runner"
+    _description = "CRM sync runner"
+
+    # ------------------------------------------------------------------ entry point
+
+    @api.model
+    def _run_account(self, account, trigger="manual"):
+        """Run (or, with trigger "preview", plan) one account. Returns the run, or None
+        when another worker holds the account."""
+        account.ensure_one()
+        lock_cr = self.env.registry.cursor() if can_commit(self.env) else self.env.cr
+        try:
+            lock_cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)",
+                            (LOCK_CLASS, account.id))
+            if not lock_cr.fetchone()[0]:
+                _logger.info("CRM sync: account %s is already running elsewhere", account.id)
+                return None
+            return self._run_locked(account.sudo(), trigger)
+        finally:
+            if lock_cr is not self.env.cr:
+                lock_cr.rollback()  # releases the advisory lock
+                lock_cr.close()
+
+    def _commit(self):
+        if can_commit(self.env):
+            self.env.cr.commit()
+
+    def _run_locked(self, account, trigger):
+        preview = trigger == "preview"
+        run = self.env["crm.sync.run"].sudo().create({
+            "account_id": account.id, "trigger": trigger,
+        })
+        self._commit()
+        self._stats = Counter()
+        self._auth_refreshed = False
+        account_vals = {}
+        try:
+            for kind in account._sync_kinds():
+                self._run_kind(account, kind, run, preview)
+            state = "preview" if preview else ("partial" if self._stats["failed"] else "done")
+            self._finish(run, state)
+            if not preview:
+                account_vals = {"state": "connected", "last_error": False,
+                                "allow_mass_delete": False}
+        except MassDeleteRefused as exc:
+            self._rollback()
+            self._finish(run, "failed", str(exc))
+            account_vals = {"state": "error", "last_error": str(exc)}
+        except RunStopped as exc:
+            self._rollback()
+            message = account._sync_error_message(exc.cause)
+            self._finish(run, "failed" if not self._stats["done"] else "partial", message)
+            if isinstance(exc.cause, (AuthFailed, AuthExpired)):
+                account_vals = {"state": "error", "last_error": message}
+            else:
+                account_vals = {"last_error": message}
+            if exc.retry_after:
+                account_vals["next_sync_at"] = fields.Datetime.add(
+                    fields.Datetime.now(), seconds=int(exc.retry_after) + 1)
+        except Exception as exc:
+            # A bug or an unexpected server answer: logged once with its traceback,
+            # shown to the user as the run's message; the next run starts over.
+            _logger.exception("CRM sync: run of account %s failed", account.id)
+            self._rollback()
+            message = account._sync_error_message(exc)
+            self._finish(run, "failed", message)
+            account_vals = {"last_error": message}
+        if not preview:
+            now = fields.Datetime.now()
+            account_vals.setdefault("next_sync_at", account._sync_next_time(now))
+            account.write(dict(account_vals, last_sync_at=now))
+        self._commit()
+        return run
+
+    def _rollback(self):
+        if can_commit(self.env):
+            self.env.cr.rollback()
+        else:
+            self.env.invalidate_all()
+
+    def _finish(self, run, state, message=None):
+        vals = {"state": state, "ended_at": fields.Datetime.now(),
+                **{f: self._stats[f] for f in ("skipped", "conflicts", "failed",
+                                               *COUNTER_FIELDS.values())}}
+        if message:
+            vals["message"] = message
+        run.write(vals)
+
+    # ------------------------------------------------------------------ one kind
+
+    def _run_kind(self, account, kind, run, preview):
+        provider = account._sync_provider()
+        mapper = provider.mappers[kind]
+        adapter = account._sync_adapter(kind)
+        settings = account._sync_settings_dict()
+        Model = self.env[mapper.model].with_user(account.user_id).with_context(
+            **{NO_MARK: True}, tracking_disable=True, mail_create_nolog=True,
+            mail_notrack=True, active_test=False)
+        Binding_ = self.env["crm.sync.binding"].sudo()
+        tokens = dict(account.sync_tokens or {})
+
+        try:
+            listing = self._call(adapter, adapter.list_changes, tokens.get(kind))
+        except TokenInvalid:
+            _logger.info("CRM sync: account %s %s: sync token refused, listing everything",
+                         account.id, kind)
+            run.full_resync = True
+            listing = self._call(adapter, adapter.list_changes, None)
+
+        base = [("account_id", "=", account.id), ("res_model", "=", mapper.model)]
+        if listing.complete:
+            bindings = Binding_.search(base)
+        else:
+            remote_ids = {i.remote_id for i in listing.items}
+            remote_ids.update(p for i in listing.items for p in i.previous_ids)
+            bindings = Binding_.search(base + [
+                "|", "|", "|", ("dirty", "=", True), ("tombstone", "=", True),
+                ("pending_create", "=", True), ("remote_id", "in", list(remote_ids))])
+
+        local_changes = self._local_changes(account, kind, mapper, Model, bindings, settings)
+        engine_bindings = {b.id: Binding(
+            local_id=b.res_id or None, remote_id=b.remote_id or None,
+            remote_version=b.remote_version or None, local_hash=b.local_hash or None,
+            remote_hash=b.remote_hash or None, key=b.id, pending=b.pending_create,
+            local_tag=b.local_tag or None) for b in bindings}
+        items = list(listing.items)
+        items += self._find_pending(adapter, engine_bindings.values(), items, preview)
+
+        the_plan = engine_plan.plan(
+            engine_bindings.values(), local_changes, items, complete=listing.complete,
+            settings=SyncSettings(direction=account.direction,
+                                  policy=account.conflict_policy,
+                                  deletion=account.deletion_mode,
+                                  allow_mass_delete=account.allow_mass_delete),
+            clock_offset=listing.clock_offset, volatile=mapper.volatile)
+        self._stats["conflicts"] += the_plan.conflicts
+
+        if preview:
+            self._journal_preview(run, kind, mapper, the_plan)
+            return
+
+        inbound_failed = self._apply(account, kind, mapper, adapter, Model, run,
+                                     the_plan.actions, settings)
+        if listing.next_token and not inbound_failed:
+            tokens[kind] = listing.next_token
+            account.sync_tokens = tokens
+        elif inbound_failed:
+            _logger.info("CRM sync: account %s %s: %d remote changes failed; the token is "
+                         "kept so they come again", account.id, kind, inbound_failed)
+        self._commit()
+
+    def _local_changes(self, account, kind, mapper, Model, bindings, settings):
+        """LocalChange for dirty, pending and deleted bound records, and for the records
+        in scope that no binding knows yet (one anti-join query)."""
+        changes = []
+        scope = mapper.scope_domain(settings)
+        todo = bindings.filtered(lambda b: b.res_id and (b.dirty or b.pending_create
+                                                         or b.tombstone))
+        alive = set(Model.browse(todo.mapped("res_id")).exists().ids) if todo else set()
+        in_scope = Model._crm_sync_in_scope(scope, alive) if alive else set()
+        wanted = [b for b in todo if b.res_id in in_scope and not b.tombstone]
+        values = self._read_canonical(mapper, Model, [b.res_id for b in wanted])
+        for b in todo:
+            if b.tombstone or b.res_id not in alive:
+                changes.append(LocalChange(b.res_id, gone="deleted",
+                                           changed_at=b.local_changed_at))
+            elif b.res_id not in in_scope:
+                changes.append(LocalChange(b.res_id, gone="out_of_scope",
+                                           changed_at=b.local_changed_at))
+            else:
+                changes.append(LocalChange(b.res_id, values=values[b.res_id],
+                                           changed_at=b.local_changed_at,
+                                           local_tag=b.local_tag or None))
+        new_ids = self._unbound_in_scope(account, Model, scope)
+        values = self._read_canonical(mapper, Model, new_ids)
+        for res_id in new_ids:
+            changes.append(LocalChange(res_id, values=values[res_id],
+                                       local_tag=self._tag(account, Model._name, res_id)))
+        return changes
+
+    def _read_canonical(self, mapper, Model, ids):
+        result = {}
+        for start in range(0, len(ids), 1000):
+            chunk = Model.browse(ids[start:start + 1000])
+            for row in chunk.read(list(mapper.fields)):
+                result[row["id"]] = mapper.to_canonical(row)
+        return result
+
+    def _unbound_in_scope(self, account, Model, scope):
+        query = Model._search(list(scope))
+        table = query.table
+        query.add_where(SQL(
+            "NOT EXISTS (SELECT 1 FROM crm_sync_binding b WHERE b.account_id = %s "
+            "AND b.res_model = %s AND b.res_id = %s)",
+            account.id, Model._name, SQL.identifier(table, "id")))
+        query.order = SQL.identifier(table, "id")
+        return [row[0] for row in self.env.execute_query(query.select())]
+
+    def _tag(self, account, model, res_id):
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
+        return f"odoo:{uuid[:12]}:{account.id}:{model}:{res_id}"
+
+    def _find_pending(self, adapter, bindings, items, preview):
+        """Pending creates the listing does not show: ask the remote by tag."""
+        listed_tags = {i.local_tag for i in items if i.local_tag}
+        found = []
+        for b in bindings:
+            if b.pending and b.local_tag and b.local_tag not in listed_tags:
+                try:
+                    item = self._call(adapter, adapter.find_by_tag, b.local_tag)
+                except (Transient, NotFound, ItemRejected):
+                    item = None
+                if item is not None:
+                    found.append(item)
+        return found
+
+    # ------------------------------------------------------------------ calls
+
+    def _call(self, adapter, method, *args):
+        """Call the remote side: a 401 refreshes the credentials once per run, a 429/503
+        waits as Retry-After says (up to MAX_RETRY_WAIT) and retries, RETRIES times."""
+        attempt = 0
+        while True:
+            try:
+                return method(*args)
+            except AuthExpired as exc:
+                if self._auth_refreshed:
+                    raise RunStopped(exc)
+                self._auth_refreshed = True
+                try:
+                    adapter.refresh_auth()
+                except (AuthFailed, AuthExpired) as refused:
+                    raise RunStopped(refused)
+            except AuthFailed as exc:
+                raise RunStopped(exc)
+            except RateLimited as exc:
+                wait = exc.retry_after if exc.retry_after is not None else 2 ** attempt
+                attempt += 1
+                if attempt > RETRIES or wait > MAX_RETRY_WAIT:
+                    raise RunStopped(exc, retry_after=wait)
+                _logger.info("CRM sync: rate limited, waiting %.1f s", wait)
+                time.sleep(wait)
+
+    # ------------------------------------------------------------------ applying
+
+    def _apply(self, account, kind, mapper, adapter, Model, run, actions, settings):
+        """Carry out the plan in committed batches; return how many remote changes
+        could not be applied in Odoo."""
+        inbound_failed = 0
+        total = len(actions)
+        for start in range(0, total, BATCH_SIZE):
+            batch = actions[start:start + BATCH_SIZE]
+            self._prepare_pending(account, kind, Model, batch)
+            self._commit()  # the tag of every create is stored before the create is sent
+            creates = [a for a in batch if a.op == engine_plan.CREATE_LOCAL and not a.binding]
+            done_creates = self._create_local_batch(account, kind, mapper, Model, creates,
+                                                    settings)
+            for action in batch:
+                if action in done_creates:
+                    continue
+                ok = self._apply_one(account, kind, mapper, adapter, Model, run, action,
+                                     settings)
+                if not ok and (action.side == "local"
+                               or action.op in (engine_plan.BIND, engine_plan.REFRESH)):
+                    inbound_failed += 1
+            self._flush_stats(run)
+            self._commit()
+            self.env["ir.cron"]._notify_progress(done=min(start + BATCH_SIZE, total),
+                                                 remaining=max(total - start - BATCH_SIZE, 0))
+        return inbound_failed
+
+    def _prepare_pending(self, account, kind, Model, batch):
+        creates = [a for a in batch if a.op == engine_plan.CREATE_REMOTE
+                   and (a.binding is None or a.binding.key is None)]
+        if not creates:
+            return
+        records = self.env["crm.sync.binding"].sudo().create([{
+            "account_id": account.id, "kind": kind, "res_model": Model._name,
+            "res_id": a.local_id, "pending_create": True,
+            "local_tag": a.local_tag or self._tag(account, Model._name, a.local_id),
+        } for a in creates])
+        for action, record in zip(creates, records, strict=True):
+            action.local_tag = record.local_tag
+            if action.binding is None:
+                action.binding = Binding(action.local_id, None, key=record.id, pending=True,
+                                         local_tag=record.local_tag)
+            else:
+                action.binding.key = record.id
+
+    def _create_local_batch(self, account, kind, mapper, Model, actions, settings):
+        """Records created from the remote side, in one create() per batch; on any
+        error the batch falls back to one savepoint per item so the bad one fails alone."""
+        if len(actions) < 2:
+            return set()
+        extra = mapper.scope_values(settings)
+        try:
+            with self.env.cr.savepoint():
+                records = Model.create([dict(mapper.to_odoo(a.values), **extra)
+                                        for a in actions])
+                self.env["crm.sync.binding"].sudo().create([
+                    self._binding_vals(account, kind, Model, a, record.id)
+                    for a, record in zip(actions, records, strict=True)])
+        except ITEM_ERRORS:
+            return set()
+        self._stats["local_created"] += len(actions)
+        return set(actions)
+
+    def _binding_vals(self, account, kind, Model, action, res_id):
+        return {
+            "account_id": account.id, "kind": kind, "res_model": Model._name,
+            "res_id": res_id, "remote_id": action.remote_id,
+            "remote_version": action.remote_version, "local_hash": action.local_hash,
+            "remote_hash": action.remote_hash, "last_sync_at": fields.Datetime.now(),
+        }
+
+    def _apply_one(self, account, kind, mapper, adapter, Model, run, action, settings):
+        try:
+            with self.env.cr.savepoint():
+                self._do(account, kind, mapper, adapter, Model, action, settings)
+        except RunStopped:
+            raise
+        except ITEM_ERRORS as exc:
+            self._stats["failed"] += 1
+            self._line(run, kind, Model, action, "error", self._reason(exc))
+            _logger.info("CRM sync: account %s %s %s failed: %s", account.id, kind,
+                         action.op, describe(exc))
+            return False
+        if action.op in COUNTER_FIELDS:
+            self._stats[COUNTER_FIELDS[action.op]] += 1
+        self._stats["done"] += 1
+        if action.conflict:
+            self._line(run, kind, Model, action, "conflict", action.conflict,
+                       discarded=action.discarded)
+        return True
+
+    def _reason(self, exc):
+        if isinstance(exc, VersionConflict):
+            return _("Changed remotely while syncing; it will be reconciled next run "
+                     "(%(reason)s).", reason=describe(exc))
+        if isinstance(exc, psycopg2.Error):
+            return _("Odoo refused the values: %(reason)s", reason=describe(exc))
+        if isinstance(exc, (UserError, ValidationError, AccessError, MissingError)):
+            return exc.args[0] if exc.args else describe(exc)
+        return describe(exc)
+
+    def _do(self, account, kind, mapper, adapter, Model, action, settings):
+        Binding_ = self.env["crm.sync.binding"].sudo()
+        binding = Binding_.browse(action.binding.key) if action.binding and \
+            action.binding.key else Binding_
+        now = fields.Datetime.now()
+        op = action.op
+        synced = {"local_hash": action.local_hash, "remote_hash": action.remote_hash,
+                  "dirty": False, "last_sync_at": now}
+
+        if op == engine_plan.CREATE_REMOTE:
+            remote_id, version, stored = self._call(
+                adapter, adapter.create, action.values, action.local_tag)
+            if stored is not None:
+                synced["remote_hash"] = self._hash(mapper, stored)
+            binding.write(dict(synced, remote_id=remote_id, remote_version=version,
+                               pending_create=False, tombstone=False))
+        elif op == engine_plan.UPDATE_REMOTE:
+            version, stored = self._call(adapter, adapter.update, action.remote_id,
+                                         action.values, action.if_match)
+            if stored is not None:
+                synced["remote_hash"] = self._hash(mapper, stored)
+            binding.write(dict(synced, remote_version=version))
+        elif op in (engine_plan.DELETE_REMOTE, engine_plan.RELEASE_REMOTE):
+            method = adapter.delete if op == engine_plan.DELETE_REMOTE else adapter.release
+            with contextlib.suppress(NotFound):  # already gone: the deletion is done
+                self._call(adapter, method, action.remote_id, action.if_match)
+            binding.unlink()
+        elif op == engine_plan.CREATE_LOCAL:
+            vals = dict(mapper.to_odoo(action.values), **mapper.scope_values(settings))
+            record = Model.create(vals)
+            if binding:
+                binding.write(dict(synced, res_id=record.id, tombstone=False,
+                                   remote_version=action.remote_version))
+            else:
+                Binding_.create(self._binding_vals(account, kind, Model, action, record.id))
+        elif op == engine_plan.UPDATE_LOCAL:
+            record = Model.browse(action.local_id)
+            record.write(mapper.to_odoo(action.values))
+            binding.write(dict(synced, remote_version=action.remote_version))
+        elif op == engine_plan.DELETE_LOCAL:
+            Model.browse(action.local_id).exists().unlink()
+            binding.unlink()
+        elif op == engine_plan.RELEASE_LOCAL:
+            record = Model.browse(action.local_id).exists()
+            if record:
+                record.write(mapper.release_values(settings))
+            binding.unlink()
+        elif op == engine_plan.BIND:
+            vals = {"remote_id": action.remote_id, "pending_create": False,
+                    "remote_version": action.remote_version}
+            if action.local_hash:
+                vals.update(local_hash=action.local_hash, remote_hash=action.remote_hash,
+                            dirty=False, last_sync_at=now)
+            if binding:
+                binding.write(vals)
+            else:
+                record = Binding_.create(dict(
+                    vals, account_id=account.id, kind=kind, res_model=Model._name,
+                    res_id=action.local_id, local_tag=action.binding.local_tag))
+                action.binding.key = record.id
+        elif op == engine_plan.REFRESH:
+            binding.write(dict(synced, remote_version=action.remote_version))
+        elif op == engine_plan.FORGET:
+            binding.unlink()
+        else:
+            raise ValueError(f"unknown sync action {op!r}")
+
+    def _hash(self, mapper, values):
+        from ..engine.hashing import content_hash
+        return content_hash(values, mapper.volatile)
+
+    # ------------------------------------------------------------------ journal
+
+    def _line(self, run, kind, Model, action, level, reason, discarded=None):
+        self.env["crm.sync.run.line"].sudo().create({
+            "run_id": run.id, "kind": kind, "level": level, "operation": action.op,
+            "res_model": Model._name, "res_id": action.local_id or False,
+            "remote_id": action.remote_id or False, "reason": reason,
+            "discarded": discarded or False,
+        })
+
+    def _flush_stats(self, run):
+        run.write({f: self._stats[f] for f in ("conflicts", "failed",
+                                               *COUNTER_FIELDS.values())})
+
+    def _journal_preview(self, run, kind, mapper, the_plan):
+        for action in the_plan.writes():
+            self._line(run, kind, self.env[mapper.model], action,
+                       "conflict" if action.conflict else "info",
+                       action.conflict or action.op.replace("_", " "),
+                       discarded=action.discarded)
+            if action.op in COUNTER_FIELDS:
+                self._stats[COUNTER_FIELDS[action.op]] += 1

@@ -1,0 +1,1 @@
+"""Plain-Python helpers shared by the connectors (no odoo import)."""

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Draw each addon's Apps-menu icon (static/description/icon.png), 140x140.
+
+    python3 bin/make_icons.py      (needs Pillow, which Odoo requires anyway)
+
+One colour and glyph per addon, the same two-arrow "sync" frame for all of them, so the
+icons read as one family in the Apps menu."""
+
+import math
+import sys
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parent.parent
+# addon -> (background colour, short label drawn in the middle)
+ICONS = {
+    "crm_sync_base": ("#5B4B8A", ""),
+}
+
+
+def draw(colour: str, label: str) -> Image.Image:
+    size, scale = 140, 4
+    big = size * scale
+    image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    pen.rounded_rectangle((0, 0, big - 1, big - 1), radius=28 * scale, fill=colour)
+    centre, radius, width = big / 2, 38 * scale, 10 * scale
+    box = (centre - radius, centre - radius, centre + radius, centre + radius)
+    for start in (200, 20):  # two arcs, each ending in an arrow head
+        pen.arc(box, start, start + 130, fill="white", width=width)
+        end = math.radians(start + 130)
+        tip = (centre + radius * math.cos(end), centre + radius * math.sin(end))
+        ahead = end + math.pi / 2
+        head = 16 * scale
+        points = [
+            (tip[0] + head * math.cos(ahead), tip[1] + head * math.sin(ahead)),
+            (tip[0] + head * 0.9 * math.cos(end), tip[1] + head * 0.9 * math.sin(end)),
+            (tip[0] - head * 0.9 * math.cos(end), tip[1] - head * 0.9 * math.sin(end)),
+        ]
+        pen.polygon(points, fill="white")
+    if label:
+        pen.text((centre, centre), label, fill="white", anchor="mm",
+                 font_size=26 * scale)
+    else:
+        dot = 9 * scale
+        pen.ellipse((centre - dot, centre - dot, centre + dot, centre + dot), fill="white")
+    return image.resize((size, size), Image.LANCZOS)
+
+
+def main() -> int:
+    for addon, (colour, label) in ICONS.items():
+        target = ROOT / "addons" / addon / "static" / "description" / "icon.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        draw(colour, label).save(target, optimize=True)
+        print(target)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
