@@ -17,11 +17,6 @@
         "wizard/crm_sync_menu_views.xml",
         "views/crm_sync_menus.xml",
     ],
-    "assets": {
-        "web.assets_tests": [
-            "crm_sync_base/static/tests/tours/*.js",
-        ],
-    },
     "installable": True,
     "application": False,
 }

@@ -142,6 +142,7 @@ def plan(
     add = out.actions.append
 
     # Remote items that are ours under a new id, or whose create answer was lost.
+    adopted = set()  # BIND already stores their hashes: no REFRESH after it
     tags = {b.local_tag: b for b in bindings if b.pending and b.local_tag}
     unbound_local_tags = {c.local_tag: c for c in local.values()
                           if c.local_tag and c.local_id not in by_local and not c.gone}
@@ -171,6 +172,7 @@ def plan(
         add(Action(BIND, target, target.local_id, item.remote_id,
                    remote_version=item.version, local_hash=target.local_hash,
                    remote_hash=target.remote_hash))
+        adopted.add(id(target))
         by_remote[item.remote_id] = target
         if target.local_id is not None:
             by_local[target.local_id] = target
@@ -187,7 +189,7 @@ def plan(
         r_state = _remote_state(b, item, complete, h)
         action = _decide(b, l_state, l_values, change, r_state, item, settings,
                          clock_offset, h)
-        if action is None:
+        if action is None or (action.op == REFRESH and id(b) in adopted):
             continue
         if action.conflict:
             out.conflicts += 1
@@ -228,8 +230,9 @@ def plan(
     live_remote = sum(1 for i in remote.values() if not i.deleted)
     check_mass_delete(settings, "remote", remote_deletions, bound,
                       side_empty=complete and live_remote == 0)
-    check_mass_delete(settings, "local", local_deletions, bound,
-                      side_empty=local_deletions == bound)
+    # Local deletions are tombstones of explicit deletions in Odoo, not a listing that
+    # came back empty, so only the ratio rule applies to them.
+    check_mass_delete(settings, "local", local_deletions, bound, side_empty=False)
     return out
 
 

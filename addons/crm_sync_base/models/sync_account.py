@@ -103,6 +103,9 @@ class CrmSyncAccount(models.Model):
                        if account[name]}
             if updates:
                 account._sync_store_credentials(updates)
+        # web_save reads the record back in the same transaction: drop the cached
+        # values, so what goes back to the browser is the empty compute, not the secret.
+        self.invalidate_recordset(list(self._sync_secret_fields))
 
     @api.depends("provider")
     def _compute_credentials_info(self):
@@ -168,8 +171,8 @@ class CrmSyncAccount(models.Model):
         a run that later fails and rolls back."""
         self.ensure_one()
         self._sync_check_owner()
-        from .sync_runner import can_commit  # avoid an import cycle at load
-        if not can_commit(self.env.cr):
+        from .sync_runner import can_open_cursor  # avoid an import cycle at load
+        if not can_open_cursor(self.env):
             return self._sync_store_credentials(updates)
         with self.env.registry.cursor() as cr:
             self.with_env(self.env(cr=cr))._sync_store_credentials(updates)

@@ -65,6 +65,13 @@ def can_commit(env) -> bool:
     return not getattr(threading.current_thread(), "testing", False)
 
 
+def can_open_cursor(env) -> bool:
+    """Whether a second, independent transaction can be opened. In Odoo's test mode
+    every cursor is a savepoint on one connection, and nesting a second one under a
+    request's cursor breaks both, so work stays in the current cursor there."""
+    return can_commit(env) and not env.registry.in_test_mode()
+
+
 class RunStopped(Exception):
     """Stops the whole run (credentials, rate limit beyond patience)."""
 
@@ -78,25 +85,37 @@ class CrmSyncRunner(models.AbstractModel):
     _name = "crm.sync.runner"
     _description = "CRM sync runner"
 
-    # ------------------------------------------------------------------ entry point
-
     @api.model
     def _run_account(self, account, trigger="manual"):
         """Run (or, with trigger "preview", plan) one account. Returns the run, or None
         when another worker holds the account."""
         account.ensure_one()
-        lock_cr = self.env.registry.cursor() if can_commit(self.env) else self.env.cr
+        lock_cr = self.env.registry.cursor() if can_open_cursor(self.env) else self.env.cr
         try:
             lock_cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)",
                             (LOCK_CLASS, account.id))
             if not lock_cr.fetchone()[0]:
                 _logger.info("CRM sync: account %s is already running elsewhere", account.id)
                 return None
-            return self._run_locked(account.sudo(), trigger)
+            return SyncJob(self.env, account.sudo(), trigger).run()
         finally:
             if lock_cr is not self.env.cr:
                 lock_cr.rollback()  # releases the advisory lock
                 lock_cr.close()
+
+
+class SyncJob:
+    """One run of one account; holds the run's counters and its one credential refresh."""
+
+    def __init__(self, env, account, trigger):
+        self.env = env
+        self.account = account
+        self.trigger = trigger
+        self._stats = Counter()
+        self._auth_refreshed = False
+
+    def run(self):
+        return self._run_locked(self.account, self.trigger)
 
     def _commit(self):
         if can_commit(self.env):
@@ -108,8 +127,6 @@ class CrmSyncRunner(models.AbstractModel):
             "account_id": account.id, "trigger": trigger,
         })
         self._commit()
-        self._stats = Counter()
-        self._auth_refreshed = False
         account_vals = {}
         try:
             for kind in account._sync_kinds():
@@ -126,6 +143,8 @@ class CrmSyncRunner(models.AbstractModel):
         except RunStopped as exc:
             self._rollback()
             message = account._sync_error_message(exc.cause)
+            _logger.warning("CRM sync: run of account %s stopped: %s", account.id,
+                            describe(exc.cause))
             self._finish(run, "failed" if not self._stats["done"] else "partial", message)
             if isinstance(exc.cause, (AuthFailed, AuthExpired)):
                 account_vals = {"state": "error", "last_error": message}
@@ -333,7 +352,7 @@ class CrmSyncRunner(models.AbstractModel):
             done_creates = self._create_local_batch(account, kind, mapper, Model, creates,
                                                     settings)
             for action in batch:
-                if action in done_creates:
+                if id(action) in done_creates:
                     continue
                 ok = self._apply_one(account, kind, mapper, adapter, Model, run, action,
                                      settings)
@@ -380,7 +399,7 @@ class CrmSyncRunner(models.AbstractModel):
         except ITEM_ERRORS:
             return set()
         self._stats["local_created"] += len(actions)
-        return set(actions)
+        return {id(a) for a in actions}
 
     def _binding_vals(self, account, kind, Model, action, res_id):
         return {

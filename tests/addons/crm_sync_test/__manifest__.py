@@ -6,5 +6,8 @@
     "license": "LGPL-3",
     "depends": ["crm_sync_base"],
     "data": ["views/crm_sync_account_views.xml"],
+    "assets": {
+        "web.assets_tests": ["crm_sync_test/static/tests/tours/*.js"],
+    },
     "installable": True,
 }
