@@ -6,9 +6,18 @@ that hid such skips would prove nothing about the UI, so they are written to the
 given by --browser-skips-file and bin/test fails on them.
 """
 
+import logging
 import re
 
 import pytest
+
+# pytest-odoo keeps Odoo's test_enable off while loading the registry (with it on, Odoo
+# would run every at_install test itself), so odoo.tests.common logs an ERROR
+# "Importing test framework" with a stack when pytest-odoo imports it. Expected here:
+# drop that one record. Installed at import, because pytest-odoo imports odoo.tests in
+# pytest_cmdline_main, before any pytest_configure.
+logging.getLogger("odoo.tests.common").addFilter(
+    lambda record: "Importing test framework" not in record.getMessage())
 
 BROWSER_SKIP = re.compile(r"chrome|chromium|browser|websocket|devtools|--odoo-http", re.I)
 
@@ -40,12 +49,3 @@ def pytest_runtest_makereport(item, call):
             with open(path, "a") as fh:
                 fh.write(f"{item.nodeid}: {reason}\n")
 
-
-def pytest_configure(config):
-    # pytest-odoo keeps Odoo's test_enable off while loading the registry (on, Odoo
-    # would run every at_install test itself), so odoo.tests.common logs an ERROR
-    # "Importing test framework" on import. Expected here: drop that one record.
-    import logging
-
-    logging.getLogger("odoo.tests.common").addFilter(
-        lambda record: "Importing test framework" not in record.getMessage())

@@ -241,10 +241,13 @@ class CrmSyncAccount(models.Model):
             self.sudo().write({"state": "error", "last_error": message})
             raise UserError(message)
         self.sudo().write({"state": "connected", "last_error": False})
-        who = facts.get("login") or facts.get("email") or self.login or ""
-        return self._sync_notify(_("Connection to %(account)s works%(who)s.",
-                                   account=self.name, who=f" ({who})" if who else ""),
-                                 "success")
+        who = facts.get("login") or facts.get("email") or self.login
+        if who:
+            message = _("Connection to %(account)s works (signed in as %(who)s).",
+                        account=self.name, who=who)
+        else:
+            message = _("Connection to %(account)s works.", account=self.name)
+        return self._sync_notify(message, "success")
 
     def action_sync_now(self):
         self.ensure_one()

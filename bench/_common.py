@@ -1,0 +1,73 @@
+"""What every benchmark shares: find Odoo and PostgreSQL the way bin/test does, make a
+throwaway database with the addons installed, run the measuring part inside Odoo's
+interpreter, print one line per figure, drop the database.
+
+A benchmark file calls ``bench_main(addons, measure)``; ``measure(env, report)`` runs
+inside Odoo (a registry on the benchmark's own database) and calls
+``report(name, value, unit, target)`` once per figure.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bin"))
+import harness  # noqa: E402
+
+INNER = "CRM_BENCH_DB"
+
+
+def progress(message: str) -> None:
+    print(f"  .. {message}", flush=True)
+
+
+def bench_main(addons: list[str], measure, *, with_test_addons=True) -> int:
+    if os.environ.get(INNER):
+        return _inner(measure)
+    started = time.monotonic()
+    odoo = harness.find_odoo()
+    harness.ensure_postgres()
+    db = harness.throwaway_db_name("crm_bench")
+    try:
+        harness.install_addons(odoo, db, addons, with_test_addons=with_test_addons,
+                               log_file=Path(f"/tmp/{db}-install.log"))
+        env = dict(os.environ, **{INNER: db},
+                   CRM_BENCH_ADDONS_PATH=odoo.addons_path(with_test_addons),
+                   PYTHONPATH=os.pathsep.join([str(odoo.path), str(ROOT / "tests")]))
+        code = subprocess.run([odoo.python, sys.argv[0], *sys.argv[1:]], env=env).returncode
+    finally:
+        harness.drop_db(odoo, db)
+    print(f"  (benchmark took {time.monotonic() - started:.0f} s)")
+    return code
+
+
+def _inner(measure) -> int:
+    import odoo
+    from odoo import SUPERUSER_ID, api
+
+    db = os.environ[INNER]
+    odoo.tools.config.parse_config([
+        "-d", db, f"--addons-path={os.environ['CRM_BENCH_ADDONS_PATH']}",
+        "--log-level=warn"])
+    registry = odoo.modules.registry.Registry(db)
+    figures = []
+
+    def report(name, value, unit, target):
+        figures.append(f"{name}: {value:,.2f} {unit} (target {target})")
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        measure(env, report)
+    for line in figures:
+        print(line, flush=True)
+    return 0
+
+
+def peak_rss_mib() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
