@@ -53,7 +53,9 @@ def _inner(measure) -> int:
     db = os.environ[INNER]
     odoo.tools.config.parse_config([
         "-d", db, f"--addons-path={os.environ['CRM_BENCH_ADDONS_PATH']}",
-        "--log-level=warn"])
+        "--log-level=warn",
+        *(["--log-handler=odoo.addons.crm_sync_base.models.sync_runner:DEBUG"]
+          if "--debug" in sys.argv else [])])
     registry = odoo.modules.registry.Registry(db)
     figures = []
 
@@ -62,7 +64,14 @@ def _inner(measure) -> int:
 
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        measure(env, report)
+        if "--profile" in sys.argv:  # where the time goes: the 25 costliest functions
+            import cProfile
+            import pstats
+            profiler = cProfile.Profile()
+            profiler.runcall(measure, env, report)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        else:
+            measure(env, report)
     for line in figures:
         print(line, flush=True)
     return 0

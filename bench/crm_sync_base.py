@@ -22,6 +22,9 @@ def args():
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--bound", type=int, default=100_000)
+    parser.add_argument("--profile", action="store_true",
+                        help="print the costliest functions (cProfile)")
+    parser.add_argument("--debug", action="store_true", help="log each batch of a run")
     return parser.parse_args()
 
 

@@ -345,6 +345,7 @@ class SyncJob:
         inbound_failed = 0
         total = len(actions)
         for start in range(0, total, BATCH_SIZE):
+            batch_started = time.monotonic()
             batch = actions[start:start + BATCH_SIZE]
             self._prepare_pending(account, kind, Model, batch)
             self._commit()  # the tag of every create is stored before the create is sent
@@ -361,6 +362,9 @@ class SyncJob:
                     inbound_failed += 1
             self._flush_stats(run)
             self._commit()
+            _logger.debug("CRM sync: account %s %s: %d/%d actions, batch in %.2f s",
+                          account.id, kind, min(start + BATCH_SIZE, total), total,
+                          time.monotonic() - batch_started)
             self.env["ir.cron"]._notify_progress(done=min(start + BATCH_SIZE, total),
                                                  remaining=max(total - start - BATCH_SIZE, 0))
         return inbound_failed

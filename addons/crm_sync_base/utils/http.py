@@ -8,6 +8,7 @@ everywhere. Plain Python: no odoo import.
 from __future__ import annotations
 
 import email.utils
+import os
 from datetime import datetime, timezone
 
 import requests
@@ -77,8 +78,21 @@ class JsonHttpClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.token_gone = tuple(token_gone)
-        self.session = session or requests.Session()
+        self.session = session or self._session(self.base_url)
         self.last_clock_offset = 0.0
+
+    @staticmethod
+    def _session(base_url: str) -> requests.Session:
+        """A session that reads the proxy and CA settings from the environment once,
+        not on every request (requests scans all of os.environ each time otherwise,
+        a third of the time of a bulk export)."""
+        session = requests.Session()
+        session.proxies.update(requests.utils.get_environ_proxies(base_url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle
+        session.trust_env = False
+        return session
 
     def headers(self) -> dict:
         """Per-request headers (authorization); subclasses override."""
