@@ -132,9 +132,25 @@ def _html_to_text(value):
     return html2plaintext(str(value)).strip()
 
 
+class TestEventMapper(RecordMapper):
+    """Declared so the tests can check change tracking on calendar.event; the test
+    provider has no events adapter, so accounts never sync this kind."""
+
+    kind = "events"
+    model = "calendar.event"
+    fields = ("name", "start", "stop", "location")
+
+
+class TestActivityMapper(RecordMapper):
+    kind = "tasks"
+    model = "mail.activity"
+    fields = ("summary", "date_deadline", "note")
+
+
 PROVIDER = registry.register(registry.Provider(
     key="test", label="Test provider",
     adapters={"contacts": TestContactsAdapter},
-    mappers={"contacts": TestPartnerMapper()},
+    mappers={"contacts": TestPartnerMapper(), "events": TestEventMapper(),
+             "tasks": TestActivityMapper()},
     default_endpoint="http://127.0.0.1:9",
 ))
