@@ -91,6 +91,11 @@ class Action:
     local_tag: str | None = None
     conflict: str | None = None  # how a conflict was decided, for the journal
     discarded: dict | None = None  # the losing side's values, for the journal
+    # For a remote write planned from a listed item: its version and content hash. When
+    # the write fails, the binding keeps them, so the retry is made against the version
+    # the remote has (the token moves past that listing) instead of 412-ing forever.
+    listed_version: str | None = None
+    listed_hash: str | None = None
 
     @property
     def side(self) -> str | None:
@@ -122,9 +127,13 @@ def plan(
     settings: SyncSettings,
     clock_offset: float = 0.0,
     volatile: Iterable[str] = (),
+    bound_total: int | None = None,
 ) -> Plan:
     """Decide every item. ``complete`` says the remote listing is a full one, so a bound
-    item absent from it was deleted. Raises MassDeleteRefused (nothing decided)."""
+    item absent from it was deleted. ``bound_total`` is how many items the account has
+    bound in all (an incremental run is given only the bindings it touches); the
+    mass-delete guard weighs deletions against it. Raises MassDeleteRefused (nothing
+    decided)."""
     volatile = tuple(volatile)
 
     def h(values):
@@ -142,7 +151,6 @@ def plan(
     add = out.actions.append
 
     # Remote items that are ours under a new id, or whose create answer was lost.
-    adopted = set()  # BIND already stores their hashes: no REFRESH after it
     tags = {b.local_tag: b for b in bindings if b.pending and b.local_tag}
     unbound_local_tags = {c.local_tag: c for c in local.values()
                           if c.local_tag and c.local_id not in by_local and not c.gone}
@@ -165,14 +173,16 @@ def plan(
             continue
         target = pending or Binding(new_local.local_id, None, local_tag=item.local_tag)
         target.remote_id, target.pending = item.remote_id, False
-        # Adopted: both sides start from the remote content, so a local edit made
-        # since the lost create is seen as a local change and pushed.
+        # Adopted: both sides start from what was sent (the pending row keeps its hash),
+        # so an edit made on either side since the lost create is a change of that
+        # side, decided like any other. Without that hash, the remote content is the
+        # base and a local difference is pushed.
+        base = (pending.local_hash if pending is not None and pending.local_hash
+                else h(item.values))
         target.remote_version = item.version
-        target.local_hash = target.remote_hash = h(item.values)
+        target.local_hash = target.remote_hash = base
         add(Action(BIND, target, target.local_id, item.remote_id,
-                   remote_version=item.version, local_hash=target.local_hash,
-                   remote_hash=target.remote_hash))
-        adopted.add(id(target))
+                   remote_version=item.version, local_hash=base, remote_hash=base))
         by_remote[item.remote_id] = target
         if target.local_id is not None:
             by_local[target.local_id] = target
@@ -189,8 +199,10 @@ def plan(
         r_state = _remote_state(b, item, complete, h)
         action = _decide(b, l_state, l_values, change, r_state, item, settings,
                          clock_offset, h)
-        if action is None or (action.op == REFRESH and id(b) in adopted):
+        if action is None:
             continue
+        if item is not None and not item.deleted and action.op in WRITES_REMOTE:
+            action.listed_version, action.listed_hash = item.version, h(item.values)
         if action.conflict:
             out.conflicts += 1
         if action.op in (DELETE_LOCAL, RELEASE_LOCAL) and r_state == "deleted":
@@ -226,7 +238,8 @@ def plan(
             add(Action(CREATE_LOCAL, None, None, item.remote_id, values=item.values,
                        remote_version=item.version, local_hash=digest, remote_hash=digest))
 
-    bound = sum(1 for b in bindings if b.remote_id)
+    bound = bound_total if bound_total is not None else sum(1 for b in bindings
+                                                             if b.remote_id)
     live_remote = sum(1 for i in remote.values() if not i.deleted)
     check_mass_delete(settings, "remote", remote_deletions, bound,
                       side_empty=complete and live_remote == 0)

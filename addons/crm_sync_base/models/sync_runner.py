@@ -228,7 +228,8 @@ class SyncJob:
                                   policy=account.conflict_policy,
                                   deletion=account.deletion_mode,
                                   allow_mass_delete=account.allow_mass_delete),
-            clock_offset=listing.clock_offset, volatile=mapper.volatile)
+            clock_offset=listing.clock_offset, volatile=mapper.volatile,
+            bound_total=Binding_.search_count(base + [("remote_id", "!=", False)]))
         self._stats["conflicts"] += the_plan.conflicts
 
         if preview:
@@ -370,22 +371,39 @@ class SyncJob:
         return inbound_failed
 
     def _prepare_pending(self, account, kind, Model, batch):
-        creates = [a for a in batch if a.op == engine_plan.CREATE_REMOTE
-                   and (a.binding is None or a.binding.key is None)]
+        """Before any create is sent, its binding is stored as pending, with the tag the
+        remote item will carry and the hash of the values sent: a lost answer is then
+        adopted by tag (never sent twice), and edits made meanwhile stay edits."""
+        creates = [a for a in batch if a.op == engine_plan.CREATE_REMOTE]
         if not creates:
             return
-        records = self.env["crm.sync.binding"].sudo().create([{
+        Binding_ = self.env["crm.sync.binding"].sudo()
+        new = [a for a in creates if a.binding is None or a.binding.key is None]
+        records = Binding_.create([{
             "account_id": account.id, "kind": kind, "res_model": Model._name,
             "res_id": a.local_id, "pending_create": True,
             "local_tag": a.local_tag or self._tag(account, Model._name, a.local_id),
-        } for a in creates])
-        for action, record in zip(creates, records, strict=True):
+            "local_hash": a.local_hash, "remote_hash": a.local_hash,
+        } for a in new])
+        for action, record in zip(new, records, strict=True):
             action.local_tag = record.local_tag
             if action.binding is None:
                 action.binding = Binding(action.local_id, None, key=record.id, pending=True,
                                          local_tag=record.local_tag)
             else:
                 action.binding.key = record.id
+        for action in creates:
+            if action.binding.key in records.ids:
+                continue
+            # A binding whose remote item was deleted while Odoo's edit won: it starts
+            # over as a pending create, so its old remote id is never written to again.
+            action.local_tag = action.local_tag or self._tag(account, Model._name,
+                                                             action.local_id)
+            Binding_.browse(action.binding.key).write({
+                "remote_id": False, "remote_version": False, "pending_create": True,
+                "local_tag": action.local_tag, "local_hash": action.local_hash,
+                "remote_hash": action.local_hash,
+            })
 
     def _create_local_batch(self, account, kind, mapper, Model, actions, settings):
         """Records created from the remote side, in one create() per batch; on any
@@ -421,6 +439,7 @@ class SyncJob:
             raise
         except ITEM_ERRORS as exc:
             self._stats["failed"] += 1
+            self._keep_listed_version(action)
             self._line(run, kind, Model, action, "error", self._reason(exc))
             _logger.info("CRM sync: account %s %s %s failed: %s", account.id, kind,
                          action.op, describe(exc))
@@ -432,6 +451,16 @@ class SyncJob:
             self._line(run, kind, Model, action, "conflict", action.conflict,
                        discarded=action.discarded)
         return True
+
+    def _keep_listed_version(self, action):
+        """A remote write failed: the token still moves past the listing it was planned
+        from, so the binding takes the version and content that listing showed. The
+        retry then meets the remote as it is, instead of an old If-Match forever."""
+        if action.listed_version is None or not (action.binding and action.binding.key):
+            return
+        with self.env.cr.savepoint():
+            self.env["crm.sync.binding"].sudo().browse(action.binding.key).write({
+                "remote_version": action.listed_version, "remote_hash": action.listed_hash})
 
     def _reason(self, exc):
         if isinstance(exc, VersionConflict):
@@ -491,11 +520,12 @@ class SyncJob:
                 record.write(mapper.release_values(settings))
             binding.unlink()
         elif op == engine_plan.BIND:
+            # The dirty mark stays: an edit made since the create is pushed by the
+            # action planned after this one, and retried if that fails.
             vals = {"remote_id": action.remote_id, "pending_create": False,
-                    "remote_version": action.remote_version}
+                    "remote_version": action.remote_version, "last_sync_at": now}
             if action.local_hash:
-                vals.update(local_hash=action.local_hash, remote_hash=action.remote_hash,
-                            dirty=False, last_sync_at=now)
+                vals.update(local_hash=action.local_hash, remote_hash=action.remote_hash)
             if binding:
                 binding.write(vals)
             else:

@@ -1,1 +1,1 @@
-from . import test_engine_plan
+from . import test_engine_plan, test_engine_statemachine

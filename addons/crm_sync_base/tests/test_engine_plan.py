@@ -230,32 +230,74 @@ def test_remote_deletion_of_unknown_item_is_ignored():
     assert ops(run(bindings=[], remote=[RemoteItem("r7", deleted=True)])) == []
 
 
+def pending_binding():
+    """A create was sent with OLD and its answer was lost."""
+    return Binding(5, None, key=20, pending=True, local_tag="tag-5",
+                   local_hash=content_hash(OLD), remote_hash=content_hash(OLD))
+
+
 def test_lost_create_response_is_adopted_not_duplicated():
-    pending = Binding(5, None, key=20, pending=True, local_tag="tag-5")
-    result = run(bindings=[pending], local=[LocalChange(5, values=OLD, local_tag="tag-5")],
+    result = run(bindings=[pending_binding()],
+                 local=[LocalChange(5, values=OLD, local_tag="tag-5")],
                  remote=[RemoteItem("r9", version="v1", values=OLD, local_tag="tag-5")])
-    assert ops(result) == [P.BIND]
+    assert ops(result) == [P.BIND, P.REFRESH]  # bound; the dirty mark is cleared
     assert result.actions[0].remote_id == "r9" and result.actions[0].binding.key == 20
+    assert not result.writes()
 
 
 def test_adopted_item_with_a_later_local_edit_pushes_the_edit():
-    pending = Binding(5, None, key=20, pending=True, local_tag="tag-5")
-    result = run(bindings=[pending],
+    result = run(bindings=[pending_binding()],
                  local=[LocalChange(5, values=LOCAL_EDIT, local_tag="tag-5")],
                  remote=[RemoteItem("r9", version="v1", values=OLD, local_tag="tag-5")])
     assert ops(result) == [P.BIND, P.UPDATE_REMOTE]
     assert result.actions[1].if_match == "v1"
 
 
+def test_adopted_item_edited_remotely_keeps_the_remote_edit():
+    # The base is what was sent, so a remote edit since is a remote change, not a
+    # difference the local side "wins".
+    result = run(bindings=[pending_binding()],
+                 local=[LocalChange(5, values=OLD, local_tag="tag-5")],
+                 remote=[RemoteItem("r9", version="v2", values=REMOTE_EDIT, local_tag="tag-5")],
+                 policy="remote")
+    assert ops(result) == [P.BIND, P.UPDATE_LOCAL]
+
+
+def test_adopted_item_edited_on_both_sides_is_a_conflict():
+    result = run(bindings=[pending_binding()],
+                 local=[LocalChange(5, values=LOCAL_EDIT, local_tag="tag-5")],
+                 remote=[RemoteItem("r9", version="v2", values=REMOTE_EDIT, local_tag="tag-5")],
+                 policy="local")
+    assert ops(result) == [P.BIND, P.UPDATE_REMOTE]
+    assert result.conflicts == 1
+
+
+def test_remote_writes_carry_the_listed_version_and_content():
+    result = run(local=[edited_locally(at=T0 + timedelta(hours=1))],
+                 remote=[edited_remotely(at=T0)])
+    action = result.actions[0]
+    assert action.op == P.UPDATE_REMOTE
+    assert (action.listed_version, action.listed_hash) == ("v2", content_hash(REMOTE_EDIT))
+    assert run(local=[edited_locally()]).actions[0].listed_version is None  # not listed
+
+
+def test_recreate_after_remote_deletion_reuses_the_binding_with_its_hash():
+    result = run(local=[edited_locally()], remote=[RemoteItem("r1", deleted=True)],
+                 policy="local")
+    action = result.actions[0]
+    assert action.op == P.CREATE_REMOTE and action.binding.key == 10
+    assert action.local_hash == content_hash(LOCAL_EDIT)
+
+
 def test_pending_create_not_found_remotely_is_sent_again_on_its_binding():
-    pending = Binding(5, None, key=20, pending=True, local_tag="tag-5")
+    pending = pending_binding()
     result = run(bindings=[pending], local=[LocalChange(5, values=OLD, local_tag="tag-5")])
     assert ops(result) == [P.CREATE_REMOTE]
     assert result.actions[0].binding is pending
 
 
 def test_pending_create_of_a_deleted_record_is_forgotten():
-    pending = Binding(5, None, key=20, pending=True, local_tag="tag-5")
+    pending = pending_binding()
     result = run(bindings=[pending], local=[LocalChange(5, gone="deleted")])
     assert ops(result) == [P.FORGET]
 
@@ -304,6 +346,17 @@ def test_remote_side_coming_back_empty_is_not_mirrored():
     with pytest.raises(MassDeleteRefused) as caught:
         run(bindings=bindings, remote=[], complete=True)
     assert caught.value.side == "remote" and caught.value.count == 3
+
+
+def test_mass_delete_ratio_is_taken_over_all_bound_items():
+    # An incremental run sees only the 20 bindings it touches; 20 of 50 is 40%.
+    bindings = [bound(local_id=i, remote_id=f"r{i}", key=i) for i in range(1, 21)]
+    deleted = [RemoteItem(f"r{i}", deleted=True) for i in range(1, 21)]
+    with pytest.raises(MassDeleteRefused):
+        run(bindings=bindings, remote=deleted)
+    result = plan(bindings, [], deleted, complete=False, settings=SyncSettings(),
+                  bound_total=50)
+    assert ops(result) == [P.DELETE_LOCAL] * 20
 
 
 def test_mass_deletion_allowed_once():

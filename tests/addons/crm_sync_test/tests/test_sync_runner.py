@@ -358,3 +358,57 @@ class TestButtonsAndCron(SyncCase):
         self.assertFalse(menu.account_ids)
         action = self.env.ref("crm_sync_base.action_server_crm_sync_partner")
         self.assertEqual(action.binding_model_id.model, "res.partner")
+
+
+class TestRecoveries(SyncCase):
+    """The runner's side of the bugs the engine's state machine found."""
+
+    def test_recreate_after_remote_deletion_with_a_lost_answer(self):
+        self.account.conflict_policy = "local"
+        rita = self.peer.add_contact({"name": "Rita", "email": "rita@x.test"})
+        self.sync()
+        partner = self.synced_partners()
+        partner.name = "Rita (Odoo)"
+        self.peer.delete_contact(rita["id"])
+        self.peer.inject("POST", "/contacts", lose_response=True)
+
+        self.sync()  # Odoo's edit wins: recreated remotely, the answer is lost
+        self.sync()
+        self.sync()
+
+        self.assertEqual(self.synced_partners(), partner, "no second partner")
+        contacts = self.peer.contacts()
+        self.assertEqual([c["data"]["name"] for c in contacts], ["Rita (Odoo)"])
+        self.assertEqual(self.bindings().remote_id, contacts[0]["id"])
+
+    def test_adopted_item_keeps_a_local_edit_whose_push_failed(self):
+        partner = self.make_partner("Lea")
+        self.peer.inject("POST", "/contacts", lose_response=True)
+        self.sync()
+        partner.phone = "+7 111"
+        self.peer.inject("PUT", "/contacts/.*", drop=True)
+        self.sync()  # adopted; the push of the edit never arrives
+        self.sync()
+        self.assertEqual(self.peer.contacts()[0]["data"]["phone"], "+7 111")
+        self.assertFalse(self.bindings().dirty)
+
+    def test_failed_push_after_a_listed_remote_edit_does_not_412_forever(self):
+        self.account.conflict_policy = "local"
+        rita = self.peer.add_contact({"name": "Rita", "email": "rita@x.test"})
+        self.sync()
+        self.synced_partners().name = "Rita (Odoo)"
+        self.peer.edit_contact(rita["id"], {"name": "Rita (remote)", "email": "rita@x.test"})
+        self.peer.inject("PUT", "/contacts/.*", drop=True)
+        self.sync()  # conflict, Odoo wins; the update is lost on the way
+        run = self.sync()
+        self.assertEqual(run.failed, 0, run.line_ids.mapped("reason"))
+        self.assertEqual(self.peer.get(rita["id"])["data"]["name"], "Rita (Odoo)")
+
+    def test_mass_delete_ratio_counts_every_bound_item(self):
+        for i in range(25):
+            self.peer.add_contact({"name": f"C{i}", "email": f"c{i}@x.test"})
+        self.sync()
+        for contact in self.peer.contacts()[:12]:  # 12 of 25: under half
+            self.peer.delete_contact(contact["id"])
+        run = self.sync()
+        self.assertEqual((run.state, run.local_deleted), ("done", 12), run.message)
