@@ -113,6 +113,7 @@ class SyncJob:
         self.trigger = trigger
         self._stats = Counter()
         self._auth_refreshed = False
+        self._tag_prefix = None
 
     def run(self):
         return self._run_locked(self.account, self.trigger)
@@ -220,7 +221,7 @@ class SyncJob:
             remote_hash=b.remote_hash or None, key=b.id, pending=b.pending_create,
             local_tag=b.local_tag or None) for b in bindings}
         items = list(listing.items)
-        items += self._find_pending(adapter, engine_bindings.values(), items, preview)
+        items += self._find_pending(adapter, engine_bindings.values(), items)
 
         the_plan = engine_plan.plan(
             engine_bindings.values(), local_changes, items, complete=listing.complete,
@@ -294,10 +295,13 @@ class SyncJob:
         return [row[0] for row in self.env.execute_query(query.select())]
 
     def _tag(self, account, model, res_id):
-        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
-        return f"odoo:{uuid[:12]}:{account.id}:{model}:{res_id}"
+        """The tag our remote creates carry: this database, account and record."""
+        if self._tag_prefix is None:
+            uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
+            self._tag_prefix = f"odoo:{uuid[:12]}:{account.id}"
+        return f"{self._tag_prefix}:{model}:{res_id}"
 
-    def _find_pending(self, adapter, bindings, items, preview):
+    def _find_pending(self, adapter, bindings, items):
         """Pending creates the listing does not show: ask the remote by tag."""
         listed_tags = {i.local_tag for i in items if i.local_tag}
         found = []

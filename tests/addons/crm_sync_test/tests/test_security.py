@@ -35,12 +35,28 @@ class TestSecretsOrm(SyncCase):
         with self.assertRaises(AccessError):
             self.env["crm.sync.secret"].with_user(self.user).search_read([], ["value"])
 
-    def test_sales_manager_sees_all_accounts(self):
+    def test_sales_manager_sees_all_accounts_but_changes_and_runs_only_their_own(self):
         manager = new_test_user(self.env, "salesboss",
                                 groups="base.group_user,sales_team.group_sale_manager")
+        theirs = self.account.with_user(manager)
         self.assertIn(self.account, self.env["crm.sync.account"].with_user(manager).search([]))
+        self.assertEqual(theirs.name, "Test mailbox")
         with self.assertRaises(AccessError):
-            self.account.with_user(manager)._sync_credentials()
+            theirs._sync_credentials()
+        # Pointing another user's account at a server of one's own would make the
+        # scheduled run send that user's credentials there.
+        with self.assertRaises(AccessError):
+            theirs.endpoint = "http://attacker.example"
+        with self.assertRaises(AccessError):
+            theirs.action_sync_now()
+        mine = self.env["crm.sync.account"].with_user(manager).create({
+            "name": "Manager's own", "provider": "test", "endpoint": self.peer.url})
+        mine.endpoint = self.peer.url + "/"
+
+    def test_administrator_manages_every_account(self):
+        admin = self.env.ref("base.user_admin")
+        self.account.with_user(admin).endpoint = self.peer.url
+        self.assertIn("access_token", self.account.with_user(admin)._sync_credentials())
 
 
 @tagged("post_install", "-at_install")
