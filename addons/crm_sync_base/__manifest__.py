@@ -17,6 +17,11 @@
         "wizard/crm_sync_menu_views.xml",
         "views/crm_sync_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "crm_sync_base/static/src/synchronize_menu/*",
+        ],
+    },
     "installable": True,
     "application": False,
 }

@@ -2,8 +2,9 @@ from odoo import api, fields, models
 
 
 class CrmSyncMenu(models.TransientModel):
-    """The "Synchronize" entry of the Contacts and Calendar lists (seed 000): the
-    user's accounts with Sync now / Configure, and Add account."""
+    """The "Synchronize" entry of the Contacts and Calendar views' gear menu (seed 000,
+    static/src/synchronize_menu): the user's accounts with Sync now / Configure, and
+    Add account."""
 
     _name = "crm.sync.menu"
     _description = "Synchronize"
@@ -14,14 +15,6 @@ class CrmSyncMenu(models.TransientModel):
     @api.model
     def _default_accounts(self):
         return self.env["crm.sync.account"].search([("user_id", "=", self.env.uid)])
-
-    @api.model
-    def action_open(self):
-        return {
-            "type": "ir.actions.act_window", "name": self.env._("Synchronize"),
-            "res_model": self._name, "view_mode": "form", "views": [(False, "form")],
-            "target": "new",
-        }
 
     def action_add_account(self):
         return {

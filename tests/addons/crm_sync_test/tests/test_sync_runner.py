@@ -356,8 +356,8 @@ class TestButtonsAndCron(SyncCase):
         self.assertEqual(menu.account_ids, self.account)
         menu = self.env["crm.sync.menu"].with_user(self.other_user).create({})
         self.assertFalse(menu.account_ids)
-        action = self.env.ref("crm_sync_base.action_server_crm_sync_partner")
-        self.assertEqual(action.binding_model_id.model, "res.partner")
+        action = self.env.ref("crm_sync_base.action_crm_sync_menu")
+        self.assertEqual((action.res_model, action.target), ("crm.sync.menu", "new"))
 
 
 class TestRecoveries(SyncCase):

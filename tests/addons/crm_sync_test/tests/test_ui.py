@@ -27,3 +27,17 @@ class TestAccountTour(PeerCaseMixin, HttpCase):
         self.assertEqual(account.run_ids.state, "done")
         self.assertEqual(account.run_ids.local_created, 2)
         self.assertEqual(len(self.peer.requests_to("GET", "/contacts")), 1)
+
+    def test_synchronize_menu_on_the_contacts_list(self):
+        self.peer.add_contact({"name": "Remote Rita", "email": "rita@x.test"})
+        user = self.env["res.users"].search([("login", "=", "tour_user")])
+        account = self.env["crm.sync.account"].with_user(user).create({
+            "name": "Menu mailbox", "provider": "test", "endpoint": self.peer.url,
+            "password": "at-1",
+            "test_category_id": self.env["res.partner.category"].search(
+                [("name", "=", "Tour synced")]).id})
+
+        self.start_tour("/odoo/contacts?view_type=list",
+                        "crm_sync_base_synchronize_menu_tour", login="tour_user")
+
+        self.assertEqual(account.run_ids.mapped("state"), ["done"])
