@@ -130,10 +130,12 @@ def plan(
     bound_total: int | None = None,
 ) -> Plan:
     """Decide every item. ``complete`` says the remote listing is a full one, so a bound
-    item absent from it was deleted. ``bound_total`` is how many items the account has
-    bound in all (an incremental run is given only the bindings it touches); the
-    mass-delete guard weighs deletions against it. Raises MassDeleteRefused (nothing
-    decided)."""
+    item absent from it was deleted. Reads and writes nothing but its arguments: an
+    adopted or renamed item's Binding is updated in place (its remote id), so the
+    actions planned after its BIND refer to it as it will be. ``bound_total`` is how
+    many items the account has bound in all (an incremental run is given only the
+    bindings it touches); the mass-delete guard weighs deletions against it.
+    Raises MassDeleteRefused (nothing decided)."""
     volatile = tuple(volatile)
 
     def h(values):

@@ -412,3 +412,28 @@ class TestRecoveries(SyncCase):
             self.peer.delete_contact(contact["id"])
         run = self.sync()
         self.assertEqual((run.state, run.local_deleted), ("done", 12), run.message)
+
+
+class TestCronProgress(SyncCase):
+    def test_cron_reports_its_progress_to_odoo(self):
+        """Odoo's cron reschedules a job at once while it reports remaining work, and
+        deactivates one that fails repeatedly without progress: report both."""
+        cron = self.env.ref("crm_sync_base.ir_cron_crm_sync_due_accounts")
+        now = fields.Datetime.now()
+        accounts = self.account
+        for i in range(2):
+            accounts |= self.account.copy({"name": f"Copy {i}"})
+        for account in accounts:
+            account._sync_store_credentials({"access_token": "at-1"})
+        accounts.write({"next_sync_at": now - timedelta(minutes=1)})
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+
+        self.env["crm.sync.account"].with_context(
+            ir_cron_progress_id=progress.id)._cron_sync_due_accounts(batch_size=2)
+
+        self.assertEqual((progress.done, progress.remaining), (2, 1))
+        self.assertEqual(len(accounts.run_ids), 2)
+        self.env["crm.sync.account"].with_context(
+            ir_cron_progress_id=progress.id)._cron_sync_due_accounts(batch_size=2)
+        self.assertEqual((progress.done, progress.remaining), (1, 0))
+        self.assertEqual(len(accounts.run_ids), 3)
