@@ -155,9 +155,12 @@ def _pg_ready() -> bool:
 
 
 def _as_postgres(cmd: list[str]) -> subprocess.CompletedProcess:
+    """Run a PostgreSQL client as the postgres superuser (as root: through runuser,
+    which keeps the environment, so the caller's PGUSER/PGPASSWORD must not follow)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PGUSER", "PGPASSWORD")}
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env)
 
 
 def ensure_postgres() -> None:
