@@ -49,7 +49,7 @@ class TestTwoWorkers(PeerCaseMixin, TransactionCase):
             self.peer.add_contact({"name": name, "email": f"{name.lower()}@x.test"})
         # The first listing is slow, so the second worker arrives while the first
         # holds the account.
-        self.peer.inject("GET", "/contacts", delay=1.5)
+        self.peer.inject("GET", "/contacts", delay=3)
         results, start = [], threading.Barrier(2)
         workers = [threading.Thread(target=self._worker, args=(account_id, results, start))
                    for _ in range(2)]
