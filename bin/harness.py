@@ -144,14 +144,10 @@ def pip_install(odoo: Odoo, *requirement_files: str) -> None:
 # --------------------------------------------------------------------------- PostgreSQL
 
 
-def _pg_env() -> dict:
-    return dict(os.environ)
-
-
 def _pg_ready() -> bool:
     if not shutil.which("pg_isready"):
         return False
-    return subprocess.run(["pg_isready", "-q"], env=_pg_env()).returncode == 0
+    return subprocess.run(["pg_isready", "-q"]).returncode == 0
 
 
 def _as_postgres(cmd: list[str]) -> subprocess.CompletedProcess:

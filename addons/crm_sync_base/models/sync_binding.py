@@ -47,11 +47,16 @@ class CrmSyncBinding(models.Model):
 
     @api.depends("res_model", "res_id")
     def _compute_record_name(self):
+        # One existence check per model, not per binding: lists show many rows.
+        names = {}
+        for model in set(self.mapped("res_model")):
+            if model not in self.env:
+                continue
+            ids = [b.res_id for b in self if b.res_model == model and b.res_id]
+            for record in self.env[model].sudo().browse(ids).exists():
+                names[(model, record.id)] = record.display_name
         for binding in self:
-            record = (self.env[binding.res_model].browse(binding.res_id)
-                      if binding.res_model in self.env and binding.res_id else None)
-            binding.record_name = (record.sudo().display_name
-                                   if record and record.exists() else False)
+            binding.record_name = names.get((binding.res_model, binding.res_id), False)
 
     def _mark(self, model: str, ids: list[int], *, tombstone: bool = False):
         """Flag the bindings of these records (all accounts) as changed in Odoo.

@@ -25,6 +25,7 @@ class TestFirstSync(SyncCase):
         self.assertEqual(remote["Local Lea"]["data"]["email"], "lea@x.test")
         binding = self.bindings().filtered(lambda b: b.res_id == local.id)
         self.assertEqual(binding.remote_id, remote["Local Lea"]["id"])
+        self.assertEqual(binding.record_name, "Local Lea")
         self.assertFalse(binding.dirty or binding.pending_create)
         self.assertEqual(self.account.state, "connected")
         self.assertTrue(self.account.next_sync_at > fields.Datetime.now())
