@@ -1,0 +1,1 @@
+from . import test_profiles, test_social, test_ui
