@@ -44,7 +44,7 @@ class XOAuthController(http.Controller):
             me = service._x_client().me()
         except SocialError as exc:
             _logger.info("X connection failed: %s", exc.reason)
-            service._set_params({"x_status": exc.reason})
+            service._set_params({"x_status": exc.translated(request.env._)})
             return request.redirect(SETTINGS_URL + "?" + urlencode({"x": "failed"}))
         service._set_params({"x_username": me.get("username"), "x_status": False})
         return request.redirect(SETTINGS_URL + "?" + urlencode({"x": "connected"}))

@@ -52,7 +52,7 @@ class CrmSocialProfileMixin(models.AbstractModel):
                     try:
                         parse_profile_url(record[field], network)
                     except SocialError as exc:
-                        raise ValidationError(exc.reason) from None
+                        raise ValidationError(exc.translated(self.env._)) from None
 
     # ------------------------------------------------------------------ relinking
 

@@ -162,10 +162,10 @@ class CrmSocialService(models.AbstractModel):
             remote_id = with_retries(lambda: self._post(message, recipient))
         except SocialError as exc:
             if message.network == "x" and exc.auth:
-                self._x_forget(exc.reason)
+                self._x_forget(exc.translated(self.env._))
             _logger.info("%s message %s to %s failed: %s", LABELS[message.network],
                          message.id, message.profile_url, exc.reason)
-            message.write({"state": "failed", "error": exc.reason})
+            message.write({"state": "failed", "error": exc.translated(self.env._)})
             return False
         message.write({"state": "sent", "error": False, "remote_id": remote_id,
                        "date": fields.Datetime.now()})
@@ -221,7 +221,7 @@ class CrmSocialService(models.AbstractModel):
                 if offset >= int(page.get("count") or 0):
                     break
         except SocialError as exc:
-            raise UserError(exc.reason) from None
+            raise UserError(exc.translated(self.env._)) from None
         new = new[:VK_IMPORT_LIMIT]
         link_field = record._social_message_link
         return self.env["crm.social.message"].create([{

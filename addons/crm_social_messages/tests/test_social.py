@@ -83,6 +83,24 @@ class TestSocialMessages(SocialCase, TransactionCase):
         with self.assertRaises(UserError):
             message.action_retry()
 
+    def test_reasons_in_the_users_language(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.env["ir.module.module"].search(
+            [("name", "=", "crm_social_messages")])._update_translations(["ru_RU"])
+        self.vk.add_user(7)
+        self.vk.closed.add(7)
+        # The context a Russian user's request carries.
+        partner = self.partner(social_vk_url="https://vk.com/id7").with_context(lang="ru_RU")
+
+        self.send(partner, ["vk"], "Привет")
+
+        self.assertEqual(self.messages(partner).error,
+                         "VK не позволяет написать этому пользователю первым: человек должен "
+                         "сначала написать вам (или разрешить сообщения от сообщества). "
+                         "[VK error 901]")
+        with self.assertRaisesRegex(ValidationError, "не адрес VK"):
+            partner.social_vk_url = "https://x.com/jack"
+
     def test_vk_throttling_waits_and_retries(self):
         self.vk.add_user(7)
         partner = self.partner(social_vk_url="https://vk.com/id7")

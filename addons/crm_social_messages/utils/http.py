@@ -5,7 +5,7 @@ from __future__ import annotations
 from odoo.addons.crm_sync_base.engine.adapter import SyncError
 from odoo.addons.crm_sync_base.utils.http import JsonHttpClient, retry_after_seconds
 
-from .errors import SocialError
+from .errors import SocialError, _
 
 __all__ = ["NetworkClient", "retry_after_seconds"]
 
@@ -28,8 +28,8 @@ class NetworkClient(JsonHttpClient):
         except SocialError:
             raise
         except SyncError as exc:  # transport: timeout, refused connection, not JSON
-            raise SocialError(f"{self.label} could not be reached: {exc}",
-                              retry_after=1.0) from None
+            raise SocialError(_("%(network)s could not be reached: %(error)s"),
+                              network=self.label, error=str(exc), retry_after=1.0) from None
 
     def json(self, method, path, **kwargs):
         try:
@@ -37,4 +37,5 @@ class NetworkClient(JsonHttpClient):
         except SocialError:
             raise
         except SyncError as exc:
-            raise SocialError(f"{self.label}: {exc}") from None
+            raise SocialError(_("%(network)s answered badly: %(error)s"),
+                              network=self.label, error=str(exc)) from None

@@ -7,7 +7,7 @@ that, Facebook answers error 10 / 2018278, which becomes a reason saying so.
 
 from __future__ import annotations
 
-from .errors import SocialError
+from .errors import SocialError, _
 from .http import NetworkClient
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
@@ -25,9 +25,9 @@ class MessengerClient(NetworkClient):
     def __init__(self, page_id: str, page_token: str, *, graph_url: str = DEFAULT_GRAPH_URL,
                  timeout: float = 20.0):
         if not page_id or not page_token:
-            raise SocialError("No Facebook Page id or Page access token is saved: an "
-                              "administrator enters them in Settings > CRM > Social "
-                              "networks.", auth=True)
+            raise SocialError(_("No Facebook Page id or Page access token is saved: an "
+                                "administrator enters them in Settings > CRM > Social "
+                                "networks."), auth=True)
         super().__init__(graph_url, timeout=timeout)
         self.page_id = page_id
         self._token = page_token
@@ -41,7 +41,7 @@ class MessengerClient(NetworkClient):
                 "messaging_type": "MESSAGE_TAG" if tag else "RESPONSE"}
         if tag:
             if tag not in MESSAGE_TAGS:
-                raise SocialError(f"{tag} is not a Messenger message tag.")
+                raise SocialError(_("%(tag)s is not a Messenger message tag."), tag=tag)
             body["tag"] = tag
         answer = self.json("POST", f"{self.page_id}/messages", json=body)
         return str(answer["message_id"])
@@ -56,10 +56,10 @@ class MessengerClient(NetworkClient):
             if exc.retry_after is not None or exc.auth:
                 raise
             raise SocialError(
-                f"Facebook does not tell a Page who facebook.com/{name} is. Messages go "
-                "only to people who wrote to the Page: open their conversation in the "
-                "Page inbox and use its link (m.me/<number> or a profile.php?id= link)."
-            ) from None
+                _("Facebook does not tell a Page who facebook.com/%(name)s is. Messages go "
+                  "only to people who wrote to the Page: open their conversation in the "
+                  "Page inbox and use its link (m.me/<number> or a profile.php?id= link)."),
+                name=name) from None
 
     def error_of(self, response) -> SocialError:
         try:
@@ -68,25 +68,26 @@ class MessengerClient(NetworkClient):
             error = {}
         code, sub = error.get("code"), error.get("error_subcode")
         text = error.get("message") or f"HTTP {response.status_code}"
-        tag = f" [Facebook error {code}{'/' + str(sub) if sub else ''}]"
+        suffix = f" [Facebook error {code}{'/' + str(sub) if sub else ''}]"
         if code == 10 and sub == 2018278 or sub == 2018065:
             return SocialError(
-                "Facebook lets a Page write to a person only within 24 hours of their "
-                "last message. Outside that window, send a non-promotional update with a "
-                "message tag (event update, purchase update, account update, or a human "
-                "agent reply within 7 days), or wait until the person writes again."
-                + tag, code=code)
+                _("Facebook lets a Page write to a person only within 24 hours of their "
+                  "last message. Outside that window, send a non-promotional update with a "
+                  "message tag (event update, purchase update, account update, or a human "
+                  "agent reply within 7 days), or wait until the person writes again."),
+                suffix=suffix, code=code)
         if code == 551:
-            return SocialError("This person is not available on Messenger right now." + tag,
-                               code=code)
+            return SocialError(_("This person is not available on Messenger right now."),
+                               suffix=suffix, code=code)
         if code == 190 or response.status_code == 401:
-            return SocialError("Facebook refused the Page access token (expired or "
-                               "revoked): save a new one in Settings." + tag,
-                               auth=True, code=code)
+            return SocialError(_("Facebook refused the Page access token (expired or "
+                                 "revoked): save a new one in Settings."),
+                               suffix=suffix, auth=True, code=code)
         if code in _THROTTLED:
-            return SocialError(f"Facebook is throttling the Page ({text})." + tag,
-                               retry_after=1.0, code=code)
+            return SocialError(_("Facebook is throttling the Page (%(error)s)."), error=text,
+                               suffix=suffix, retry_after=1.0, code=code)
         if code in (1, 2) or response.status_code >= 500:
-            return SocialError(f"Facebook had a temporary problem ({text})." + tag,
-                               retry_after=1.0, code=code)
-        return SocialError(f"Facebook refused the message: {text}" + tag, code=code)
+            return SocialError(_("Facebook had a temporary problem (%(error)s)."), error=text,
+                               suffix=suffix, retry_after=1.0, code=code)
+        return SocialError(_("Facebook refused the message: %(error)s"), error=text,
+                           suffix=suffix, code=code)

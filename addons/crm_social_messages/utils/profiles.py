@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import SocialError
+from .errors import SocialError, _
 
 NETWORKS = ("vk", "facebook", "x")
 
@@ -73,21 +73,23 @@ def parse_profile_url(url: str, network: str | None = None) -> Profile:
     ``network`` restricts the answer to one network (the VK field holds VK URLs only)."""
     text = (url or "").strip()
     if not text:
-        raise SocialError("The profile URL is empty.")
+        raise SocialError(_("The profile URL is empty."))
     if network == "x" and text.startswith("@") and _X_NAME.fullmatch(text[1:]):
         return Profile("x", "name", text[1:])
     host = _host(text)
     found = next((n for n, hosts in _HOSTS.items() if host in hosts), None)
     if found is None:
-        raise SocialError(f"{text} is not a VK, Facebook or X address.")
+        raise SocialError(_("%(url)s is not a VK, Facebook or X address."), url=text)
     if network and found != network:
-        raise SocialError(f"{text} is not a {_LABELS[network]} address.")
+        raise SocialError(_("%(url)s is not a %(network)s address."), url=text,
+                          network=_LABELS[network])
     split = urlsplit(text if "://" in text else "https://" + text)
     segments = [s for s in split.path.split("/") if s]
     query = parse_qs(split.query)
     profile = _PARSERS[found](host, segments, query)
     if profile is None:
-        raise SocialError(f"{text} does not name a {_LABELS[found]} profile.")
+        raise SocialError(_("%(url)s does not name a %(network)s profile."), url=text,
+                          network=_LABELS[found])
     return profile
 
 
@@ -97,7 +99,7 @@ _LABELS = {"vk": "VK", "facebook": "Facebook", "x": "X"}
 def _host(text: str) -> str:
     split = urlsplit(text if "://" in text else "https://" + text)
     if split.scheme not in ("http", "https") or not split.hostname:
-        raise SocialError(f"{text} is not a web address.")
+        raise SocialError(_("%(url)s is not a web address."), url=text)
     host = split.hostname.lower()
     return host[4:] if host.startswith("www.") else host
 

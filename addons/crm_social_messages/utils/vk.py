@@ -12,7 +12,7 @@ import random
 import requests
 import vk_api
 
-from .errors import SocialError
+from .errors import SocialError, _
 
 API_VERSION = "5.199"
 DEFAULT_API_URL = "https://api.vk.ru/method"
@@ -22,22 +22,22 @@ _LIBRARY_PREFIXES = ("https://api.vk.ru/method", "https://api.vk.com/method")
 _THROTTLED = {6: 0.5, 9: 5.0, 29: 60.0}
 _AUTH = {5, 27, 28}
 _REASONS = {
-    5: "VK refused the access token (expired, revoked, or the password of its owner "
-       "changed): get a new token as the module's README shows and save it in Settings.",
-    7: "The VK access token lacks the permission for this (it needs 'messages' and "
-       "'offline').",
-    14: "VK asks for a captcha for this account: open VK in a browser as that user, "
-        "send one message by hand, then try again.",
-    15: "VK denied access to this profile.",
-    18: "This VK user is deleted or banned.",
-    30: "This VK profile is private.",
-    113: "VK knows no user with this id.",
-    900: "This VK user has blacklisted the sender.",
-    901: "VK does not let you write to this user first: the person must write to you "
-         "(or allow messages from the community) before you can send.",
-    902: "This VK user's privacy settings do not allow your message.",
-    914: "The message is too long for VK.",
-    936: "VK found no such contact.",
+    5: _("VK refused the access token (expired, revoked, or the password of its owner "
+         "changed): get a new token as the module's README shows and save it in Settings."),
+    7: _("The VK access token lacks the permission for this (it needs 'messages' and "
+         "'offline')."),
+    14: _("VK asks for a captcha for this account: open VK in a browser as that user, "
+          "send one message by hand, then try again."),
+    15: _("VK denied access to this profile."),
+    18: _("This VK user is deleted or banned."),
+    30: _("This VK profile is private."),
+    113: _("VK knows no user with this id."),
+    900: _("This VK user has blacklisted the sender."),
+    901: _("VK does not let you write to this user first: the person must write to you "
+           "(or allow messages from the community) before you can send."),
+    902: _("This VK user's privacy settings do not allow your message."),
+    914: _("The message is too long for VK."),
+    936: _("VK found no such contact."),
 }
 
 
@@ -68,8 +68,8 @@ class VkClient:
     def __init__(self, access_token: str, *, api_url: str = DEFAULT_API_URL,
                  timeout: float = 20.0):
         if not access_token:
-            raise SocialError("No VK access token is saved: an administrator enters it in "
-                              "Settings > CRM > Social networks.", auth=True)
+            raise SocialError(_("No VK access token is saved: an administrator enters it in "
+                                "Settings > CRM > Social networks."), auth=True)
         self._vk = vk_api.VkApi(token=access_token, api_version=API_VERSION,
                                 session=_Session(api_url, timeout))
         # vk_api retries error 6 forever; the caller decides (with_retries), bounded.
@@ -83,17 +83,18 @@ class VkClient:
             raise _error(exc.code, exc.error.get("error_msg", "")) from None
         except vk_api.ApiHttpError as exc:
             status = exc.response.status_code
-            raise SocialError(f"VK answered HTTP {status}.",
+            raise SocialError(_("VK answered HTTP %(status)s."), status=status,
                               retry_after=2.0 if status >= 500 or status == 429 else None,
                               code=status) from None
         except requests.Timeout:
-            raise SocialError("VK did not answer in time; try again later.",
+            raise SocialError(_("VK did not answer in time; try again later."),
                               retry_after=1.0) from None
         except requests.RequestException as exc:
-            raise SocialError(f"VK could not be reached ({type(exc).__name__}).",
+            raise SocialError(_("VK could not be reached (%(error)s)."),
+                              error=type(exc).__name__,
                               retry_after=1.0) from None
         except ValueError:
-            raise SocialError("VK answered with something that is not JSON.") from None
+            raise SocialError(_("VK answered with something that is not JSON.")) from None
 
     # -- what the addon uses ------------------------------------------------------
 
@@ -101,10 +102,10 @@ class VkClient:
         """The user id behind vk.com/<screen_name>; SocialError when it names no user."""
         found = self.call("utils.resolveScreenName", screen_name=screen_name)
         if not found:
-            raise SocialError(f"vk.com/{screen_name} names no one on VK.")
+            raise SocialError(_("vk.com/%(name)s names no one on VK."), name=screen_name)
         if found.get("type") != "user":
-            raise SocialError(f"vk.com/{screen_name} is a {found.get('type')}, not a "
-                              "person: messages go to people.")
+            raise SocialError(_("vk.com/%(name)s is a %(kind)s, not a person: messages go "
+                                "to people."), name=screen_name, kind=found.get("type"))
         return int(found["object_id"])
 
     def send_message(self, user_id: int, text: str, random_id: int) -> str:
@@ -121,7 +122,7 @@ class VkClient:
         users = self.call("users.get", user_ids=str(user_id),
                           fields="screen_name,bdate,city,photo_200,site,contacts,domain")
         if not users:
-            raise SocialError(f"VK knows no user {user_id}.")
+            raise SocialError(_("VK knows no user %(user)s."), user=user_id)
         return users[0]
 
 
@@ -130,8 +131,12 @@ def _raise(error):
 
 
 def _error(code: int, message: str) -> SocialError:
-    reason = _REASONS.get(code) or f"VK refused the call: {message or 'no reason given'}."
+    suffix = f" [VK error {code}]"
     if code in _THROTTLED:
-        reason = f"VK is throttling the calls of this token ({message or code}); try later."
-    return SocialError(f"{reason} [VK error {code}]", retry_after=_THROTTLED.get(code),
-                       auth=code in _AUTH, code=code)
+        return SocialError(_("VK is throttling the calls of this token (%(error)s); try "
+                             "later."), error=message or code, suffix=suffix,
+                           retry_after=_THROTTLED[code], code=code)
+    if code in _REASONS:
+        return SocialError(_REASONS[code], suffix=suffix, auth=code in _AUTH, code=code)
+    return SocialError(_("VK refused the call: %(error)s."), error=message or code,
+                       suffix=suffix, auth=code in _AUTH, code=code)

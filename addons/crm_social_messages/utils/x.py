@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from .errors import SocialError
+from .errors import SocialError, _
 from .http import NetworkClient
 
 DEFAULT_API_URL = "https://api.x.com/2"
@@ -59,8 +59,8 @@ def _token_call(token_url: str, client_id: str, client_secret: str, form: dict,
     try:
         response = requests.post(token_url, data=form, auth=auth, timeout=timeout)
     except requests.RequestException as exc:
-        raise SocialError(f"X's token service could not be reached ({type(exc).__name__}).",
-                          retry_after=1.0) from None
+        raise SocialError(_("X's token service could not be reached (%(error)s)."),
+                          error=type(exc).__name__, retry_after=1.0) from None
     try:
         body = response.json()
     except ValueError:
@@ -70,10 +70,11 @@ def _token_call(token_url: str, client_id: str, client_secret: str, form: dict,
         description = body.get("error_description") or ""
         if error in (*revoked, "invalid_client", "unauthorized_client"):
             raise SocialError(
-                "X no longer accepts this connection (" + error + "): an administrator "
-                "connects the X account again in Settings.", auth=True, code=error)
-        raise SocialError(f"X's token service refused: {error} {description}".strip(),
-                          code=error)
+                _("X no longer accepts this connection (%(error)s): an administrator "
+                  "connects the X account again in Settings."), error=error, auth=True,
+                code=error)
+        raise SocialError(_("X's token service refused: %(error)s"),
+                          error=f"{error} {description}".strip(), code=error)
     return Tokens(body["access_token"], body.get("refresh_token", ""),
                   time.time() + float(body.get("expires_in") or 7200))
 
@@ -87,8 +88,8 @@ def exchange_code(token_url: str, client_id: str, client_secret: str, code: str,
 
 def refresh(token_url: str, client_id: str, client_secret: str, refresh_token: str) -> Tokens:
     if not refresh_token:
-        raise SocialError("The X connection has expired and has no refresh token: an "
-                          "administrator connects the X account again in Settings.",
+        raise SocialError(_("The X connection has expired and has no refresh token: an "
+                            "administrator connects the X account again in Settings."),
                           auth=True)
     # X answers a revoked or already rotated refresh token with invalid_request.
     tokens = _token_call(token_url, client_id, client_secret, {
@@ -112,8 +113,8 @@ class XClient(NetworkClient):
                  api_url: str = DEFAULT_API_URL, token_url: str = DEFAULT_TOKEN_URL,
                  on_tokens=None, timeout: float = 20.0):
         if tokens is None or not tokens.access_token:
-            raise SocialError("No X account is connected: an administrator connects one "
-                              "in Settings > CRM > Social networks.", auth=True)
+            raise SocialError(_("No X account is connected: an administrator connects one "
+                                "in Settings > CRM > Social networks."), auth=True)
         super().__init__(api_url, timeout=timeout)
         self.tokens = tokens
         self.client_id, self.client_secret, self.token_url = client_id, client_secret, token_url
@@ -146,13 +147,14 @@ class XClient(NetworkClient):
             "user.fields": "name,description,location,profile_image_url,url"})
         if not answer.get("data"):
             # X answers an unknown handle with 200 and an "errors" list.
-            raise SocialError(f"x.com/{username} names no one on X.")
+            raise SocialError(_("x.com/%(name)s names no one on X."), name=username)
         return answer["data"]
 
     def post(self, text: str) -> str:
         if len(text) > POST_LIMIT:
-            raise SocialError(f"An X post holds {POST_LIMIT} characters; this one has "
-                              f"{len(text)} with the @handle. Shorten the text.")
+            raise SocialError(_("An X post holds %(limit)s characters; this one has "
+                                "%(length)s with the @handle. Shorten the text."),
+                              limit=POST_LIMIT, length=len(text))
         return str(self.call("POST", "tweets", json={"text": text})["data"]["id"])
 
     def error_of(self, response) -> SocialError:
@@ -162,22 +164,27 @@ class XClient(NetworkClient):
             body = {}
         detail = body.get("detail") or body.get("title") or f"HTTP {response.status_code}"
         status = response.status_code
-        tag = f" [X {status}]"
+        suffix = f" [X {status}]"
         if status == 401:
-            return SocialError("X refused the access token." + tag, auth=True, code=status)
+            return SocialError(_("X refused the access token."), suffix=suffix, auth=True,
+                               code=status)
         if status == 429:
             reset = response.headers.get("x-rate-limit-reset")
             wait = max(0.0, float(reset) - time.time()) if reset else 60.0
             when = time.strftime("%H:%M UTC", time.gmtime(time.time() + wait))
-            return SocialError(f"X's rate limit for this account is used up until {when}."
-                               + tag, retry_after=wait, code=status)
+            return SocialError(_("X's rate limit for this account is used up until "
+                                 "%(time)s."), time=when, suffix=suffix, retry_after=wait,
+                               code=status)
         if status == 402:
-            return SocialError("X refused: the developer account has no API credits left "
-                               "(posting is paid per use). Top up the credits in the X "
-                               f"developer console. ({detail})" + tag, code=status)
+            return SocialError(_("X refused: the developer account has no API credits left "
+                                 "(posting is paid per use). Top up the credits in the X "
+                                 "developer console. (%(error)s)"), error=detail,
+                               suffix=suffix, code=status)
         if status == 403:
-            return SocialError(f"X does not allow this post: {detail}" + tag, code=status)
+            return SocialError(_("X does not allow this post: %(error)s"), error=detail,
+                               suffix=suffix, code=status)
         if status >= 500:
-            return SocialError(f"X had a temporary problem: {detail}" + tag,
-                               retry_after=5.0, code=status)
-        return SocialError(f"X refused the call: {detail}" + tag, code=status)
+            return SocialError(_("X had a temporary problem: %(error)s"), error=detail,
+                               suffix=suffix, retry_after=5.0, code=status)
+        return SocialError(_("X refused the call: %(error)s"), error=detail, suffix=suffix,
+                           code=status)

@@ -29,7 +29,7 @@ class CrmSocialImport(models.TransientModel):
         try:
             found = self.env["crm.social.service"]._fetch_profile(self.url)
         except SocialError as exc:
-            raise UserError(exc.reason) from None
+            raise UserError(exc.translated(self.env._)) from None
         filled = record._social_apply_profile(found)
         if filled:
             message = _("Filled from the profile: %s.", ", ".join(filled))
