@@ -160,6 +160,15 @@ class CrmSocialService(models.AbstractModel):
             message.recipient = recipient
             message.profile_url = profile.url
             remote_id = with_retries(lambda: self._post(message, recipient))
+        except (KeyError, TypeError, ValueError) as exc:
+            # An answer of an unexpected shape: the message may or may not have left.
+            _logger.exception("%s answered message %s unexpectedly",
+                              LABELS[message.network], message.id)
+            message.write({"state": "failed", "error": _(
+                "%(network)s answered in an unexpected form (%(error)s); check on the "
+                "network whether the message arrived before sending it again.",
+                network=LABELS[message.network], error=type(exc).__name__)})
+            return False
         except SocialError as exc:
             if message.network == "x" and exc.auth:
                 self._x_forget(exc.translated(self.env._))

@@ -159,6 +159,17 @@ class TestSocialMessages(SocialCase, TransactionCase):
         self.assertEqual(tagged_message.facebook_tag, "POST_PURCHASE_UPDATE")
         self.assertEqual(self.fb.sent[-1]["messaging_type"], "MESSAGE_TAG")
 
+    def test_an_answer_of_unexpected_shape_fails_the_message_with_a_reason(self):
+        self.fb.add_person("9001")
+        partner = self.partner(social_facebook_url="https://m.me/9001")
+        self.fb.inject("POST", r"/v21.0/\d+/messages", status=200, json={"ok": True})
+        with self.assertLogs("odoo.addons.crm_social_messages.models.social_service",
+                             "ERROR"):
+            self.send(partner, ["facebook"], "Hi")
+        message = self.messages(partner)
+        self.assertEqual(message.state, "failed")
+        self.assertIn("unexpected form", message.error)
+
     def test_facebook_human_agent_tag_is_seven_days(self):
         self.fb.add_person("9003", hours_since_message=24 * 8)
         partner = self.partner(social_facebook_url="https://m.me/9003")
