@@ -1,10 +1,11 @@
 import hashlib
 import secrets as pysecrets
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
-from odoo.tools.misc import hmac as odoo_hmac
+from odoo.tools.misc import hash_sign, verify_hash_signed
 
 from ..utils import messenger as messenger_api
 from ..utils import vk as vk_client
@@ -98,13 +99,21 @@ class ResConfigSettings(models.TransientModel):
 
     @api.model
     def _social_x_state(self, nonce):
-        return f"{nonce}.{odoo_hmac(self.env(su=True), X_STATE_SCOPE, (nonce, self.env.uid))}"
+        """Signed with the database secret, bound to the user, valid 15 minutes."""
+        return hash_sign(self.env(su=True), X_STATE_SCOPE,
+                         {"nonce": nonce, "user": self.env.uid},
+                         expiration=timedelta(minutes=15))
 
     @api.model
     def _social_x_check_state(self, state):
-        nonce, _sep, signature = (state or "").partition(".")
-        expected = self._social_x_state(nonce).partition(".")[2]
-        return nonce if nonce and pysecrets.compare_digest(signature, expected) else None
+        """The nonce of a state made here for this user and not expired, else None."""
+        try:
+            payload = verify_hash_signed(self.env(su=True), X_STATE_SCOPE, state or "")
+        except (ValueError, TypeError, UnicodeDecodeError):
+            return None
+        if not isinstance(payload, dict) or payload.get("user") != self.env.uid:
+            return None
+        return payload.get("nonce")
 
     def _social_x_redirect_uri(self):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url")

@@ -47,11 +47,19 @@ class TestSocialTours(SocialCase, HttpCase):
         # The browser went to X with a S256 challenge and a signed state.
         authorize = self.x.requests_to("GET", "/i/oauth2/authorize")[0]
         self.assertEqual(authorize.query["code_challenge_method"], ["S256"])
-        self.assertIn(".", authorize.query["state"][0])
+        state = authorize.query["state"][0]
+        admin = self.env.ref("base.user_admin")
+        self.assertTrue(self.env["res.config.settings"].with_user(admin)
+                        ._social_x_check_state(state), "signed for this user")
 
     def test_forged_callback_is_refused(self):
         self.authenticate("admin", "admin")
         response = self.url_open("/crm_social/x/callback?state=abc.def&code=stolen")
+        self.assertEqual(response.status_code, 400)
+        # A genuine state, but made for another user's browser: refused as well.
+        other_state = self.env["res.config.settings"].with_user(
+            self.tour_user)._social_x_state("n1")
+        response = self.url_open(f"/crm_social/x/callback?state={other_state}&code=c")
         self.assertEqual(response.status_code, 400)
         self.assertFalse(self.x.requests_to("POST", "/2/oauth2/token"))
         self.assertFalse(self.env["crm.social.service"]._param("x_access_token"))
