@@ -118,24 +118,23 @@ class CrmSocialProfileMixin(models.AbstractModel):
         self.ensure_one()
         return [network for network, field in URL_FIELDS.items() if self[field]]
 
+    def _social_wizard(self, model, title):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window", "res_model": model, "view_mode": "form",
+            "target": "new", "name": title,
+            "context": {"default_res_model": self._name, "default_res_id": self.id},
+        }
+
     def action_social_send(self):
         self.ensure_one()
         if not self._social_networks_filled():
             raise UserError(_("Fill the VK, Facebook or X URL of %s first: messages go to "
                               "a profile.", self.display_name))
-        return {
-            "type": "ir.actions.act_window", "res_model": "crm.social.send",
-            "view_mode": "form", "target": "new", "name": _("Send message"),
-            "context": {"default_res_model": self._name, "default_res_id": self.id},
-        }
+        return self._social_wizard("crm.social.send", _("Send message"))
 
     def action_social_import(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window", "res_model": "crm.social.import",
-            "view_mode": "form", "target": "new", "name": _("Import from profile"),
-            "context": {"default_res_model": self._name, "default_res_id": self.id},
-        }
+        return self._social_wizard("crm.social.import", _("Import from profile"))
 
     def action_social_get_vk(self):
         self.ensure_one()
