@@ -66,7 +66,7 @@ class WebformController(http.Controller):
         return data
 
     @http.route("/crm_webforms/<string:key>/captcha", type="http", auth="public",
-                methods=["GET"], cors="*", save_session=False, readonly=True)
+                methods=["GET"], cors="*", save_session=False)
     def captcha(self, key, **kwargs):
         form = self._form(key)
         if form._captcha_mode() != "builtin":
