@@ -189,17 +189,19 @@ def main():
         flood_refused = tally.get("flood", 429)
         latencies = sorted(tally.latencies) or [0]
         errors = {k: v for k, v in tally.counts.items() if k[1] not in (200, 429)}
-        print(f"submissions accepted: {accepted:,} in {elapsed:.0f} s = "
-              f"{accepted / elapsed:,.1f} submissions/s (all posts, flood included: "
-              f"{(tally.get('visitor') + flood_total) / elapsed:,.1f}/s)")
-        print(f"visitor post latency: median {latencies[len(latencies) // 2] * 1000:.0f} ms, "
-              f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.0f} ms")
-        print(f"records created: {records:,}; accepted submissions logged: {submissions:,}; "
-              f"records == accepted: {records == accepted == submissions}")
-        print(f"flooding address: {flood_total:,} posts, {flood_refused:,} refused by the "
-              f"rate limit = {flood_refused / max(flood_total, 1):.1%} "
-              f"(accepted {tally.get('flood', 200)}, limit {IP_LIMIT}/hour)")
-        print(f"other answers: {errors or 'none'}")
+        total_posts = tally.get("visitor") + flood_total
+        print(f"accepted submissions: {accepted / elapsed:,.2f} submissions/s "
+              f"({accepted:,} in {elapsed:.0f} s; every post answered: "
+              f"{total_posts / elapsed:,.1f}/s) (target > 10 submissions/s)")
+        print(f"visitor post latency: median {latencies[len(latencies) // 2] * 1000:,.0f} ms, "
+              f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:,.0f} ms (target < 2,000 ms)")
+        print(f"records created vs accepted: {records:,} records, {accepted:,} accepted, "
+              f"{submissions:,} logged (target all equal: "
+              f"{'yes' if records == accepted == submissions else 'NO'})")
+        print(f"flood refused by the rate limit: {flood_refused / max(flood_total, 1):.1%} "
+              f"({flood_refused:,} of {flood_total:,} posts from one address; "
+              f"{tally.get('flood', 200)} accepted, limit {IP_LIMIT}/hour) (target > 90%)")
+        print(f"other answers: {errors or 'none'} (target none)")
         return 0 if records == accepted == submissions and not errors else 1
     finally:
         if server and server.poll() is None:

@@ -270,3 +270,24 @@ class TestEndpoint(WebformMixin, PeerCaseMixin, HttpCase):
                                                  peer.issue_token("solved-3")}), headers=JSON)
         self.assertEqual(down.json()["error"], "captcha_unavailable")
         self.assertEqual(len(self.leads()), 1)
+
+    # ------------------------------------------------------------------ back office
+
+    def test_preview_and_the_forms_counters(self):
+        self.post(self.form, self.good(), headers=JSON)
+        self.post(self.form, self.good(bogus="1"), headers=JSON)
+        self.assertEqual((self.form.submission_count, self.form.accepted_count,
+                          self.form.record_count), (2, 1, 1))
+        records = self.form.action_view_records()
+        self.assertEqual(self.env[records["res_model"]].search(records["domain"]), self.leads())
+        submissions = self.form.action_view_submissions()
+        self.assertEqual(len(self.env["crm.webform.submission"].search(submissions["domain"])),
+                         2)
+        anonymous = self.url_open(f"/crm_webforms/{self.form.key}/preview",
+                                  allow_redirects=False)
+        self.assertNotEqual(anonymous.status_code, 200)  # the preview is for users only
+        self.authenticate("wf_manager", "wf_manager")
+        self.form.user_id = self.manager  # in the manager's company
+        preview = self.url_open(f"/crm_webforms/{self.form.key}/preview")
+        self.assertEqual(preview.status_code, 200)
+        self.assertIn(f"/crm_webforms/{self.form.key}/submit", preview.text)
