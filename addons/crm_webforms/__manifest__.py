@@ -15,6 +15,9 @@
         "views/crm_webform_submission_views.xml",
         "views/crm_webform_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["crm_webforms/static/tests/tours/*.js"],
+    },
     "installable": True,
     "application": False,
 }

@@ -78,7 +78,8 @@ class WebformController(http.Controller):
             return _json({"error": "rate_limited"}, status=429,
                          headers=[("Retry-After", str(retry_after))])
         challenge = form._new_captcha()
-        return _json({"token": challenge.token, "question": "?",
+        # The question is only in the picture; the answer is in neither.
+        return _json({"token": challenge.token,
                       "image": "data:image/png;base64,"
                                + base64.b64encode(challenge.image_png).decode()})
 

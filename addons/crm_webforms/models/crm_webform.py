@@ -191,7 +191,8 @@ class CrmWebform(models.Model):
             captcha_url=f"{base}/crm_webforms/{self.key}/captcha",
             captcha_provider=self._captcha_mode(), site_key=self.captcha_site_key,
             fields=self._public_field_specs(), submit_label=self.env._("Send"),
-            captcha_label=self.env._("Your answer"))
+            captcha_label=self.env._("Your answer"),
+            captcha_alt=self.env._("A sum to solve, drawn as a picture"))
 
     def action_show_form(self):
         self.ensure_one()

@@ -107,3 +107,17 @@ class TestFormInBrowser(WebformMixin, PeerCaseMixin, HttpCase):
 
 def _js(value):
     return json.dumps(value)
+
+
+@tagged("post_install", "-at_install")
+class TestDefineFormInBrowser(WebformMixin, HttpCase):
+    def test_a_manager_defines_a_form_and_gets_its_html(self):
+        self.start_tour("/odoo/crm-webforms", "crm_webforms_define_form_tour",
+                        login="wf_manager")
+        form = self.env["crm.webform"].search([("name", "=", "Tour contact form")])
+        self.assertEqual(form.target, "lead")
+        self.assertEqual(form.return_url, "https://site.example/thanks")
+        self.assertEqual(form.user_id, self.manager)
+        lines = {line.field_name: line for line in form.field_ids}
+        self.assertTrue(lines["email_from"].required)
+        self.assertEqual(lines["partner_name"].override_value, "From the tour")

@@ -44,7 +44,8 @@ def _input(field: dict, dom_id: str) -> str:
 
 def render_form(*, key: str, title: str, action: str, captcha_url: str | None,
                 captcha_provider: str | None, site_key: str | None, fields: list[dict],
-                submit_label: str = "Send", captcha_label: str = "Answer") -> str:
+                submit_label: str = "Send", captcha_label: str = "Answer",
+                captcha_alt: str = "The sum to solve") -> str:
     """The embeddable HTML. `fields`: dicts with name, label, type, required, kind,
     size, choices ([(value, label)]). Override fields are not in it: the server sets them."""
     form_id = f"odoo-webform-{key[:8]}"
@@ -67,7 +68,8 @@ def render_form(*, key: str, title: str, action: str, captcha_url: str | None,
     head = ""
     if captcha_provider == "builtin" and captcha_url:
         rows.append(
-            f'  <p><label for="{form_id}-captcha"><img alt="" width="160" height="48" '
+            f'  <p><label for="{form_id}-captcha"><img alt="{_attr(captcha_alt)}" '
+            f'width="160" height="48" '
             f'data-webform-captcha="1"/><br/>{escape(captcha_label)} *</label><br/>'
             f'<input type="text" id="{form_id}-captcha" name="{ANSWER_FIELD}" '
             f'inputmode="numeric" autocomplete="off" required/>'
@@ -75,7 +77,6 @@ def render_form(*, key: str, title: str, action: str, captcha_url: str | None,
         script.append(
             f'fetch("{_attr(captcha_url)}").then(function (r) {{ return r.json(); }})'
             '.then(function (c) { f.querySelector("img[data-webform-captcha]").src = c.image;'
-            f' f.querySelector("img[data-webform-captcha]").alt = c.question;'
             f' f.elements["{TOKEN_FIELD}"].value = c.token; }});')
     elif captcha_provider == "turnstile" and site_key:
         head = ('<script src="https://challenges.cloudflare.com/turnstile/v0/api.js" '
