@@ -40,19 +40,20 @@ class CrmWebformGuard(models.AbstractModel):
     _description = "Web form flood guard"
 
     @api.model
-    def _hit(self, limits, now=None):
+    def _hit(self, limits, now=None, own_transaction=True):
         """Count one post against each (key, limit) in turn and stop at the first key
         over its limit. Returns (True, 0) or (False, seconds until the window ends).
 
         Counted in its own short transaction at READ COMMITTED, committed at once: a
         refused post must still count, concurrent workers add up instead of failing
         on serialization, and no row lock is held while the record is created.
+        With own_transaction=False it counts in the caller's transaction instead.
         """
         now = now or time.time()
         window = int(now // RATE_WINDOW)
         retry_after = int((window + 1) * RATE_WINDOW - now) + 1
-        if self.env.registry.in_test_mode():
-            # Tests share one transaction; a second cursor is not an option there.
+        if not own_transaction or self.env.registry.in_test_mode():
+            # Browser tests share one transaction; a second cursor is not an option there.
             return self._count(self.env.cr, limits, window, retry_after)
         with self.env.registry.cursor() as cr:
             cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")

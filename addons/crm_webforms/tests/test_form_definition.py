@@ -1,6 +1,8 @@
 """Defining a form: which fields may be offered, overrides, return URL, the secret key,
 the HTML given to "Show form"."""
 
+import time
+
 from lxml import html as lxml_html
 
 from odoo.exceptions import ValidationError
@@ -78,3 +80,22 @@ class TestFormDefinition(WebformMixin, TransactionCase):
         self.assertTrue({"contact_name", "email_from", "_wf_captcha"} <= names)
         self.assertNotIn("partner_name", names)
         self.assertIn(f"/crm_webforms/{form.key}/submit", tree.find(".//form").get("action"))
+
+    def test_the_hourly_cleanup_forgets_old_counters_and_expired_captchas(self):
+        guard = self.env["crm.webform.guard"]
+        now = time.time()
+        limit = [("ip:1:1.2.3.4", 1)]
+        self.assertEqual(guard._hit(limit, now=now - 7200, own_transaction=False), (True, 0))
+        self.assertTrue(guard._hit(limit, now=now, own_transaction=False)[0])
+        allowed, retry_after = guard._hit(limit, now=now, own_transaction=False)
+        self.assertFalse(allowed)
+        self.assertTrue(0 < retry_after <= 3601)
+        self.assertTrue(guard._use_nonce("old", 10))
+        self.assertFalse(guard._use_nonce("old", 10))
+        self.assertTrue(guard._use_nonce("fresh", 2_000_000_000))
+        self.env.cr.execute("SELECT count(*) FROM crm_webform_rate")
+        self.assertEqual(self.env.cr.fetchone()[0], 2)
+        self.env.ref("crm_webforms.ir_cron_crm_webform_gc").method_direct_trigger()
+        self.env.cr.execute("SELECT count(*) FROM crm_webform_rate")
+        self.assertEqual(self.env.cr.fetchone()[0], 1)  # this hour's counter stays
+        self.assertEqual(self.env["crm.webform.nonce"].search([]).mapped("nonce"), ["fresh"])
