@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ICONS = {
     "crm_sync_base": ("#5B4B8A", ""),
     "crm_social_messages": ("#2787F5", "@"),
+    "crm_webforms": ("#1F7A8C", "WF"),
 }
 
 

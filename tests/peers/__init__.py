@@ -13,12 +13,15 @@ from .base import (
     route,
 )
 from .contacts import ContactsPeer
+from .webforms import CaptchaVerifyPeer, OutsideSitePeer
 
 __all__ = [
+    "CaptchaVerifyPeer",
     "ContactsPeer",
     "Fault",
     "HTTPError",
     "Headers",
+    "OutsideSitePeer",
     "Peer",
     "PeerCaseMixin",
     "RecordedRequest",

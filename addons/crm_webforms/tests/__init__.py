@@ -1,0 +1,1 @@
+from . import test_browser, test_endpoint, test_form_definition, test_utils
