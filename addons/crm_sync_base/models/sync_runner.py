@@ -187,9 +187,9 @@ class SyncJob:
 
     def _run_kind(self, account, kind, run, preview):
         provider = account._sync_provider()
-        mapper = provider.mappers[kind]
-        adapter = account._sync_adapter(kind)
         settings = account._sync_settings_dict()
+        mapper = provider.mappers[kind].for_settings(settings)
+        adapter = account._sync_adapter(kind)
         Model = self.env[mapper.model].with_user(account.user_id).with_context(
             **{NO_MARK: True}, tracking_disable=True, mail_create_nolog=True,
             mail_notrack=True, active_test=False)
