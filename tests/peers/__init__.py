@@ -13,10 +13,12 @@ from .base import (
     route,
 )
 from .contacts import ContactsPeer
+from .google import GooglePeer
 
 __all__ = [
     "ContactsPeer",
     "Fault",
+    "GooglePeer",
     "HTTPError",
     "Headers",
     "Peer",
