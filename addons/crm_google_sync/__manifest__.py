@@ -11,6 +11,8 @@
         "python": ["googleapiclient", "google_auth_oauthlib", "google_auth_httplib2"],
     },
     "data": [
+        "security/ir.model.access.csv",
+        "security/crm_google_sync_security.xml",
         "views/crm_sync_account_views.xml",
         "views/res_config_settings_views.xml",
     ],

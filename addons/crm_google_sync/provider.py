@@ -2,14 +2,15 @@
 
 from odoo.addons.crm_sync_base.engine import registry
 
+from .utils.calendar import GoogleCalendarAdapter
 from .utils.google_client import GOOGLE_AUTH_URL, GOOGLE_TOKEN_URL
-from .utils.mappers import GooglePartnerMapper
+from .utils.mappers import GoogleEventMapper, GooglePartnerMapper
 from .utils.people import GooglePeopleAdapter
 
 PROVIDER = registry.register(registry.Provider(
     key="google", label="Google",
-    adapters={"contacts": GooglePeopleAdapter},
-    mappers={"contacts": GooglePartnerMapper()},
+    adapters={"contacts": GooglePeopleAdapter, "events": GoogleCalendarAdapter},
+    mappers={"contacts": GooglePartnerMapper(), "events": GoogleEventMapper()},
     default_endpoint="",
     oauth_authorize_url=GOOGLE_AUTH_URL,
     oauth_token_url=GOOGLE_TOKEN_URL,

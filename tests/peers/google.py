@@ -770,9 +770,13 @@ class GooglePeer(Peer):
             else:
                 show_deleted = request.arg("showDeleted") == "true"
                 time_min = request.arg("timeMin")
+                private = dict(p.split("=", 1) for p in
+                               request.query.get("privateExtendedProperty", []) if "=" in p)
                 events = [e for e in calendar["events"].values()
                           if (show_deleted or e["status"] != "cancelled")
-                          and (not time_min or _event_end(e) >= time_min[:19])]
+                          and (not time_min or _event_end(e) >= time_min[:19])
+                          and all(((e.get("extendedProperties") or {}).get("private") or {})
+                                  .get(k) == v for k, v in private.items())]
             events.sort(key=lambda e: e["seq"])
             page = self._snapshot([self._render_event(e) for e in events],
                                   f"cst-x-{self._epoch}-{self._seq}", size, "ep")

@@ -1,1 +1,1 @@
-from . import res_config_settings, sync_account
+from . import calendar_event, calendar_map, res_config_settings, sync_account

@@ -1,3 +1,5 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -28,6 +30,20 @@ class CrmSyncAccount(models.Model):
     google_sync_addresses = fields.Boolean("Address", default=True)
     google_sync_organization = fields.Boolean("Company and job position", default=True)
     google_sync_notes = fields.Boolean("Notes", default=True)
+    google_calendar_map_ids = fields.One2many(
+        "crm.google.calendar.map", "account_id", "Meeting types synced",
+        help="Which meeting types sync, each with one Google calendar.")
+    google_months_back = fields.Integer(
+        "Months back", default=3,
+        help="Events that ended longer ago are not synced. Changing it takes effect at the "
+             "next full resync.")
+    google_description_field_ids = fields.Many2many(
+        "ir.model.fields", string="Fields in the Google description",
+        domain="[('model', '=', 'calendar.event'), ('ttype', 'in', ['char', 'text', "
+               "'html', 'selection', 'many2one', 'date', 'datetime', 'integer', "
+               "'float', 'boolean'])]",
+        help="Written into a generated part of the Google description, after a marker "
+             "line. Edits made in Google inside that part never come back to Odoo.")
     google_last_run_id = fields.Many2one("crm.sync.run", compute="_compute_google_last_run",
                                          string="Last run")
     google_last_run_summary = fields.Char("Last run's counts",
@@ -89,6 +105,15 @@ class CrmSyncAccount(models.Model):
             category_id=self.google_category_id.id,
             country_ids=self._google_country_ids(),
             **{f"google_sync_{part}": self[f"google_sync_{part}"] for part in ALL_PARTS},
+            google_calendars=self.google_calendar_map_ids.mapped("calendar_name"),
+            google_type_calendars={str(m.event_type_id.id): m.calendar_name
+                                   for m in self.google_calendar_map_ids},
+            google_events_since=fields.Date.to_string(
+                fields.Date.context_today(self) - relativedelta(
+                    months=max(self.google_months_back, 0))),
+            google_self_emails=[e for e in (self.user_id.email, self.login) if e],
+            google_description_fields={f.name: f.field_description
+                                       for f in self.google_description_field_ids.sudo()},
         )
         return settings
 

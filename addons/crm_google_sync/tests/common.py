@@ -12,6 +12,7 @@ class GoogleCaseMixin:
         params.set_param("crm_google_sync.client_id", "client-1")
         params.set_param("crm_google_sync.client_secret", "secret-1")
         cls.user = new_test_user(cls.env, "guser", name="Google User",
+                                 email="guser@example.com",
                                  groups="base.group_user,base.group_partner_manager")
         cls.account = cls.env["crm.sync.account"].with_user(cls.user).create({
             "name": "My Google", "provider": "google", "endpoint": cls.peer.url,

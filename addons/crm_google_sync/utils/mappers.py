@@ -100,3 +100,107 @@ class GooglePartnerMapper(RecordMapper):
 def _plaintext_to_html(text):
     from odoo.tools import plaintext2html
     return plaintext2html(text)
+
+
+def _date_text(value) -> str:
+    return value.isoformat()[:10] if hasattr(value, "isoformat") else str(value or "")[:10]
+
+
+def _datetime_text(value) -> str:
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value or "")[:19]
+
+
+def _describe(value) -> str:
+    """A read() value as text for the generated part of a Google description."""
+    if isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], int) \
+            and isinstance(value[1], str):
+        return value[1]
+    if isinstance(value, bool) or value is None:
+        return "" if not value else "✓"
+    if hasattr(value, "strftime"):
+        return _datetime_text(value)
+    if isinstance(value, str) and ("<" in value and ">" in value):
+        return html_to_text(value)
+    return str(value)
+
+
+class GoogleEventMapper(RecordMapper):
+    """calendar.event <-> a Google event in the calendar of its meeting type (seed 002)."""
+
+    kind = "events"
+    model = "calendar.event"
+    fields = ("name", "start", "stop", "allday", "start_date", "stop_date", "location",
+              "description", "categ_ids", "crm_google_attendee_emails", "user_id",
+              "recurrency")
+    volatile = ("generated",)  # ours to write, never read back
+
+    def __init__(self, type_calendars=None, description_fields=None, self_emails=()):
+        self.type_calendars = {int(k): v for k, v in (type_calendars or {}).items()}
+        self.calendar_types = {}
+        for type_id, name in self.type_calendars.items():
+            self.calendar_types.setdefault(name, type_id)
+        self.description_fields = dict(description_fields or {})  # {field: label}
+        self.self_emails = {e.lower() for e in self_emails}
+        self.fields = tuple(dict.fromkeys((*GoogleEventMapper.fields,
+                                           *self.description_fields)))
+
+    def for_settings(self, settings):
+        mapper = copy.copy(self)
+        mapper.__init__(settings.get("google_type_calendars"),
+                        settings.get("google_description_fields"),
+                        settings.get("google_self_emails") or ())
+        return mapper
+
+    def to_canonical(self, values):
+        calendar = next((self.type_calendars[t] for t in values.get("categ_ids") or []
+                         if t in self.type_calendars), "")
+        if values.get("allday"):
+            start = _date_text(values.get("start_date") or values.get("start"))
+            stop = _date_text(values.get("stop_date") or values.get("stop")) or start
+        else:
+            start, stop = _datetime_text(values.get("start")), _datetime_text(values.get("stop"))
+        emails = {e.strip().lower() for e in (values.get("crm_google_attendee_emails") or "")
+                  .split(",") if e.strip()}
+        generated = "\n".join(
+            f"{label}: {_describe(values.get(field))}"
+            for field, label in self.description_fields.items()
+            if _describe(values.get(field)))
+        return {"name": _text(values.get("name")), "location": _text(values.get("location")),
+                "description": html_to_text(values.get("description")),
+                "generated": generated, "calendar": calendar,
+                "attendees": sorted(emails - self.self_emails),
+                "allday": bool(values.get("allday")), "start": start, "stop": stop}
+
+    def to_odoo(self, canonical):
+        vals = {"name": canonical.get("name") or False,
+                "location": canonical.get("location") or False,
+                "description": _plaintext_to_html(canonical["description"])
+                if canonical.get("description") else False,
+                "crm_google_attendee_emails": ",".join(canonical.get("attendees") or [])}
+        if canonical.get("allday"):
+            # Dates stay dates: no time zone can move an all-day event to another day.
+            vals.update(allday=True, start=f"{canonical['start']} 08:00:00",
+                        stop=f"{canonical['stop']} 18:00:00",
+                        start_date=canonical["start"], stop_date=canonical["stop"])
+        else:
+            vals.update(allday=False, start=canonical["start"], stop=canonical["stop"])
+        type_id = self.calendar_types.get(canonical.get("calendar"))
+        if type_id:
+            vals["categ_ids"] = [(3, t) for t in self.type_calendars if t != type_id] + [
+                (4, type_id)]
+        return vals
+
+    def scope_domain(self, settings):
+        types = [int(t) for t in settings.get("google_type_calendars") or {}]
+        if not types:
+            return [("id", "=", 0)]
+        domain = [("categ_ids", "in", types), ("user_id", "=", settings.get("user_id")),
+                  ("recurrency", "=", False)]
+        if settings.get("google_events_since"):
+            domain.append(("stop", ">=", f"{settings['google_events_since']} 00:00:00"))
+        return domain
+
+    def release_values(self, settings):
+        return {"categ_ids": [(3, int(t)) for t in settings.get("google_type_calendars") or {}]}
