@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "depends": ["crm_sync_base", "base_setup"],
     "external_dependencies": {
-        "python": ["googleapiclient", "google_auth_oauthlib", "google_auth_httplib2"],
+        "python": ["google-api-python-client", "google-auth-oauthlib", "google-auth-httplib2"],
     },
     "data": [
         "security/ir.model.access.csv",

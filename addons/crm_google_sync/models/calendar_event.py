@@ -6,7 +6,7 @@ class CalendarEvent(models.Model):
     _inherit = "calendar.event"
 
     crm_google_attendee_emails = fields.Char(
-        compute="_compute_crm_google_attendee_emails",
+        "Attendee e-mails (Google sync)", compute="_compute_crm_google_attendee_emails",
         inverse="_inverse_crm_google_attendee_emails",
         help="Attendees' e-mails, as Google Calendar knows attendees: a technical field "
              "of the Google sync.")

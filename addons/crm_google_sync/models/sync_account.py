@@ -137,7 +137,7 @@ class CrmSyncAccount(models.Model):
         client_secret = params.get_param(CLIENT_SECRET_PARAM)
         if not client_id or not client_secret:
             raise UserError(_("Enter the Google client ID and secret in Settings > General "
-                              "Settings > Google synchronization first."))
+                              "Settings > Integrations > Google synchronization (CRM) first."))
         auth_url, token_url = self._oauth_urls()
         return {"client_id": client_id, "client_secret": client_secret,
                 "auth_url": auth_url or GOOGLE_AUTH_URL,
