@@ -295,9 +295,10 @@ class GooglePeer(Peer):
                 "updateTime": record["updateTime"]}], "objectType": "PERSON"}
         return out
 
-    def _render_group(self, group: dict) -> dict:
+    def _render_group(self, group: dict, fields: set | None = None) -> dict:
         out = {k: v for k, v in group.items() if k != "members"}
-        if group["groupType"] == "USER_CONTACT_GROUP":
+        if group["groupType"] == "USER_CONTACT_GROUP" and (
+                fields is None or "memberCount" in fields):
             out["memberCount"] = sum(1 for r in self.people.values() if not r["deleted"]
                                      and group["resourceName"] in self._groups_of(r))
         return copy.deepcopy(out)
@@ -633,7 +634,9 @@ class GooglePeer(Peer):
         if page_token:
             page = self._resume(page_token, size, people_error(400, "Invalid pageToken."))
         else:
-            items = [self._render_group(g) for g in self.groups.values()]
+            mask = request.arg("groupFields")
+            fields = set(mask.split(",")) if mask else None
+            items = [self._render_group(g, fields) for g in self.groups.values()]
             page = self._snapshot(items, None, size, "gp")
         answer = {"contactGroups": page["items"], "totalItems": len(self.groups)}
         if page.get("nextPageToken"):
