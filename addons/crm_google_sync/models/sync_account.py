@@ -44,6 +44,16 @@ class CrmSyncAccount(models.Model):
                "'float', 'boolean'])]",
         help="Written into a generated part of the Google description, after a marker "
              "line. Edits made in Google inside that part never come back to Odoo.")
+    google_activity_type_ids = fields.Many2many(
+        "mail.activity.type", string="Activity types synced",
+        help="Your activities of these types (the CRM's tasks) go to the Google calendar "
+             "below as events on their due date.")
+    google_activity_calendar = fields.Char("Google calendar of activities",
+                                           default="Odoo activities")
+    google_activity_allday = fields.Boolean(
+        "As all-day events", default=True,
+        help="Off: a one-hour event at the hour below (UTC).")
+    google_activity_hour = fields.Float("At (UTC)", default=9.0)
     google_last_run_id = fields.Many2one("crm.sync.run", compute="_compute_google_last_run",
                                          string="Last run")
     google_last_run_summary = fields.Char("Last run's counts",
@@ -112,6 +122,10 @@ class CrmSyncAccount(models.Model):
                 fields.Date.context_today(self) - relativedelta(
                     months=max(self.google_months_back, 0))),
             google_self_emails=[e for e in (self.user_id.email, self.login) if e],
+            google_activity_type_ids=self.google_activity_type_ids.ids,
+            google_activity_calendar=self.google_activity_calendar or "Odoo activities",
+            google_activity_allday=self.google_activity_allday,
+            google_activity_hour=self.google_activity_hour,
             google_description_fields={f.name: f.field_description
                                        for f in self.google_description_field_ids.sudo()},
         )

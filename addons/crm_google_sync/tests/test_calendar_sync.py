@@ -179,3 +179,51 @@ class TestGoogleCalendar(GoogleCase):
         self.assertEqual(run.state, "done", run.message)
         self.assertEqual(self.peer.events(cid)[0]["location"], "Room 1")
         self.assertEqual(remote["id"], self.peer.events(cid)[0]["id"])
+
+
+@tagged("post_install", "-at_install")
+class TestGoogleActivities(GoogleCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.todo = cls.env.ref("mail.mail_activity_data_todo")
+        cls.call = cls.env.ref("mail.mail_activity_data_call")
+        cls.account.write({"sync_contacts": False, "sync_tasks": True,
+                           "google_activity_type_ids": [(6, 0, cls.todo.ids)],
+                           "google_activity_calendar": "CRM tasks"})
+
+    def setUp(self):
+        super().setUp()
+        self.connect()
+
+    def activity(self, summary, activity_type, deadline):
+        partner = self.env["res.partner"].create({"name": "Customer Ltd"})
+        return self.env["mail.activity"].with_user(self.user).create({
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "res_id": partner.id, "summary": summary, "activity_type_id": activity_type.id,
+            "date_deadline": deadline, "user_id": self.user.id})
+
+    def test_activities_as_all_day_then_timed_events(self):
+        todo = self.activity("Send offer", self.todo, "2099-04-02")
+        self.activity("Call later", self.call, "2099-04-02")  # type not synced
+        run = self.sync()
+        self.assertEqual(run.remote_created, 1, run.message)
+        cid = self.peer.calendar_by_summary("CRM tasks")["id"]
+        (event,) = self.peer.events(cid)
+        self.assertEqual((event["summary"], event["start"], event["end"]),
+                         ("Send offer", {"date": "2099-04-02"}, {"date": "2099-04-03"}))
+        self.assertIn("Customer Ltd", event["description"])
+        # Moved in Google: the due date follows; an event made in Google is left alone.
+        self.peer.edit_event(cid, event["id"], {"start": {"date": "2099-04-05"},
+                                                "end": {"date": "2099-04-06"}})
+        self.peer.add_event(cid, {"summary": "Private", "start": {"date": "2099-04-07"},
+                                  "end": {"date": "2099-04-08"}})
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual(str(todo.date_deadline), "2099-04-05")
+        self.assertEqual(run.local_created, 0)
+        self.account.write({"google_activity_allday": False, "google_activity_hour": 14.5})
+        todo.summary = "Send the offer"
+        self.sync()
+        (event,) = [e for e in self.peer.events(cid) if e["summary"] == "Send the offer"]
+        self.assertEqual(event["start"]["dateTime"], "2099-04-05T14:30:00Z")

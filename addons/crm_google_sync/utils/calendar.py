@@ -256,3 +256,22 @@ class GoogleCalendarAdapter(BaseAdapter):
 
     def refresh_auth(self):
         self.session.refresh()
+
+
+class GoogleActivityAdapter(GoogleCalendarAdapter):
+    """CRM activities (mail.activity) as events of one Google calendar (seed 002).
+
+    Only the events we created are synced back (an activity needs the record it is
+    about, which an event made in Google does not name)."""
+
+    def __init__(self, context, session=None):
+        super().__init__(context, session)
+        name = context.settings.get("google_activity_calendar") or "Odoo activities"
+        self.calendar_names = [name]
+        self.since = None  # activities of any date: they are due work
+
+    def _item(self, cid, name, event, incremental):
+        item = super()._item(cid, name, event, incremental)
+        if item is not None and not item.deleted and not item.local_tag:
+            return None
+        return item

@@ -204,3 +204,52 @@ class GoogleEventMapper(RecordMapper):
 
     def release_values(self, settings):
         return {"categ_ids": [(3, int(t)) for t in settings.get("google_type_calendars") or {}]}
+
+
+class GoogleActivityMapper(RecordMapper):
+    """mail.activity <-> an event in the account's activity calendar, all day on its
+    due date or at a set hour (UTC)."""
+
+    kind = "tasks"
+    model = "mail.activity"
+    fields = ("summary", "activity_type_id", "date_deadline", "note", "res_name", "user_id")
+    volatile = ("generated",)
+
+    def __init__(self, calendar="", allday=True, hour=9.0):
+        self.calendar, self.allday, self.hour = calendar, allday, hour
+
+    def for_settings(self, settings):
+        mapper = copy.copy(self)
+        mapper.__init__(settings.get("google_activity_calendar") or "Odoo activities",
+                        settings.get("google_activity_allday", True),
+                        float(settings.get("google_activity_hour") or 9.0))
+        return mapper
+
+    def to_canonical(self, values):
+        activity_type = values.get("activity_type_id")
+        name = _text(values.get("summary")) or (
+            activity_type[1] if isinstance(activity_type, (list, tuple)) else "")
+        day = _date_text(values.get("date_deadline"))
+        if self.allday:
+            start = stop = day
+        else:
+            hours, minutes = int(self.hour), int(round((self.hour % 1) * 60))
+            start = f"{day} {hours:02d}:{minutes:02d}:00"
+            stop = f"{day} {min(hours + 1, 23):02d}:{minutes:02d}:00"
+        return {"name": name, "location": "", "description": html_to_text(values.get("note")),
+                "generated": _text(values.get("res_name")), "calendar": self.calendar,
+                "attendees": [], "allday": self.allday, "start": start, "stop": stop}
+
+    def to_odoo(self, canonical):
+        vals = {"date_deadline": (canonical.get("start") or "")[:10] or False,
+                "note": _plaintext_to_html(canonical["description"])
+                if canonical.get("description") else False}
+        if canonical.get("name"):
+            vals["summary"] = canonical["name"]
+        return vals
+
+    def scope_domain(self, settings):
+        types = settings.get("google_activity_type_ids") or []
+        if not types:
+            return [("id", "=", 0)]
+        return [("activity_type_id", "in", types), ("user_id", "=", settings.get("user_id"))]
