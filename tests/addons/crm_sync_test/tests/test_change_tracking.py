@@ -45,8 +45,9 @@ class TestMixinOnEveryModel(SyncCase):
             "res_id": partner.id, "summary": "Call back",
             "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
             "user_id": self.env.uid})
+        # request_partner_id: a field no provider maps (Google's follows user_id).
         self.check(activity, "tasks", {"summary": "Call back today"},
-                   {"user_id": self.user.id})
+                   {"request_partner_id": partner.id})
 
     def test_one_query_marks_a_batch(self):
         def queries_to_write(partners, phone):
