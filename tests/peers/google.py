@@ -551,6 +551,13 @@ class GooglePeer(Peer):
     @route("GET", r"/v1/people/(?P<pid>[^/:]+)")
     def get_person(self, request: Request, pid: str) -> Response:
         fields = self._person_fields(request)
+        if pid == "me":  # the signed-in user's own profile
+            me = {"resourceName": "people/me", "etag": "%Eme",
+                  "names": [{"displayName": "Owner"}],
+                  "emailAddresses": [{"value": "owner@example.com",
+                                      "metadata": {"primary": True}}]}
+            return Response(200, {k: v for k, v in me.items()
+                                  if k in ("resourceName", "etag") or k in fields})
         rn = f"people/{pid}"
         self._found_person(rn)
         return Response(200, self._render_person(rn, fields))

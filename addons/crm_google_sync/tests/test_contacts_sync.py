@@ -1,3 +1,4 @@
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import GoogleCase
@@ -230,3 +231,11 @@ class TestGoogleContacts(GoogleCase):
         self.assertNotIn("refresh_token", self.account.sudo()._sync_credentials())
         self.assertTrue(self.tagged())
         self.assertEqual(len(self.peer.live_people()), 1)
+
+    def test_test_connection_and_revoked_access(self):
+        action = self.account.with_user(self.user).action_test_connection()
+        self.assertIn("owner@example.com", action["params"]["message"])
+        self.peer.revoke()
+        with self.assertRaisesRegex(UserError, "invalid_grant"):
+            self.account.with_user(self.user).action_test_connection()
+        self.assertEqual(self.account.state, "error")
