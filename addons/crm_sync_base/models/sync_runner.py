@@ -365,6 +365,9 @@ class SyncJob:
             creates = [a for a in batch if a.op == engine_plan.CREATE_LOCAL and not a.binding]
             done_creates = self._create_local_batch(account, kind, mapper, Model, creates,
                                                     settings)
+            done_creates |= self._create_remote_batch(
+                kind, mapper, adapter, Model, run,
+                [a for a in batch if a.op == engine_plan.CREATE_REMOTE])
             for action in batch:
                 if id(action) in done_creates:
                     continue
@@ -433,6 +436,44 @@ class SyncJob:
         except ITEM_ERRORS:
             return set()
         self._stats["local_created"] += len(actions)
+        return {id(a) for a in actions}
+
+    def _create_remote_batch(self, kind, mapper, adapter, Model, run, actions):
+        """Remote creates in one call when the adapter has ``create_many`` (e.g. People's
+        batchCreateContacts). A batch the provider refuses as a whole falls back to one
+        create per item, so the bad item fails alone; a lost answer leaves every item
+        pending, to be adopted by its tag. Returns the actions it handled."""
+        create_many = getattr(adapter, "create_many", None)
+        if create_many is None or len(actions) < 2:
+            return set()
+        try:
+            results = self._call(adapter, create_many,
+                                 [(a.values, a.local_tag) for a in actions])
+        except (ItemRejected, VersionConflict, NotFound):
+            return set()
+        except Transient as exc:
+            for action in actions:
+                self._stats["failed"] += 1
+                self._line(run, kind, Model, action, "error", self._reason(exc))
+            _logger.info("CRM sync: a batch of %d creates got no answer: %s", len(actions),
+                         describe(exc))
+            return {id(a) for a in actions}
+        Binding_ = self.env["crm.sync.binding"].sudo()
+        now = fields.Datetime.now()
+        for action, result in zip(actions, results, strict=True):
+            if isinstance(result, Exception):
+                self._stats["failed"] += 1
+                self._line(run, kind, Model, action, "error", self._reason(result))
+                continue
+            remote_id, version, stored = result
+            Binding_.browse(action.binding.key).write({
+                "local_hash": action.local_hash,
+                "remote_hash": self._hash(mapper, stored) if stored is not None
+                else action.remote_hash,
+                "dirty": False, "last_sync_at": now, "remote_id": remote_id,
+                "remote_version": version, "pending_create": False, "tombstone": False})
+            self._stats["remote_created"] += 1
+            self._stats["done"] += 1
         return {id(a) for a in actions}
 
     def _binding_vals(self, account, kind, Model, action, res_id):
