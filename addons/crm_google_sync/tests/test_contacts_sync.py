@@ -239,3 +239,29 @@ class TestGoogleContacts(GoogleCase):
         with self.assertRaisesRegex(UserError, "invalid_grant"):
             self.account.with_user(self.user).action_test_connection()
         self.assertEqual(self.account.state, "error")
+
+    def test_export_uses_the_batch_endpoint_and_a_bad_item_fails_alone(self):
+        self.sync()
+        for name in ("Ann One", "Ben Two", "Cy Three"):
+            self.make_partner(name, email=f"{name.split()[0].lower()}@x.test")
+        run = self.sync()
+        self.assertEqual(run.remote_created, 3, run.message)
+        self.assertEqual(len(self.peer.requests_to("POST", r"/v1/people:batchCreateContacts")), 1)
+        self.assertFalse(self.peer.requests_to("POST", r"/v1/people:createContact"))
+        self.assertEqual(len(self.peer.live_people(self.group()["resourceName"])), 3)
+        # One bad e-mail: Google refuses the whole batch, the items go one by one.
+        self.make_partner("Dee Four", email="dee@x.test")
+        self.make_partner("Bad Five", email="a b@@x")
+        run = self.sync()
+        self.assertEqual((run.remote_created, run.failed), (1, 1), run.message)
+        self.assertEqual(len(self.peer.live_people(self.group()["resourceName"])), 4)
+        # A lost batch answer: the contacts exist in Google and are adopted, not doubled.
+        self.make_partner("Eli Six", email="eli@x.test")
+        self.make_partner("Flo Seven", email="flo@x.test")
+        self.peer.inject("POST", r"/v1/people:batchCreateContacts", lose_response=True)
+        run = self.sync()
+        self.assertEqual(run.failed, 3)  # the two, and the bad e-mail again
+        run = self.sync()
+        names = [p["names"][0]["unstructuredName"] for p in self.peer.live_people()]
+        self.assertEqual(sorted(n for n in names if n in ("Eli Six", "Flo Seven")),
+                         ["Eli Six", "Flo Seven"])
