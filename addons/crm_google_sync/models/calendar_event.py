@@ -11,6 +11,10 @@ class CalendarEvent(models.Model):
         help="Attendees' e-mails, as Google Calendar knows attendees: a technical field "
              "of the Google sync.")
 
+    def _crm_sync_tracked(self):
+        return super()._crm_sync_tracked() | self.env[
+            "crm.sync.account"]._google_description_field_names()
+
     @api.depends("partner_ids.email")
     def _compute_crm_google_attendee_emails(self):
         for event in self:

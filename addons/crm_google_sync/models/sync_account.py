@@ -1,6 +1,6 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 
 from ..utils import oauth
@@ -86,7 +86,25 @@ class CrmSyncAccount(models.Model):
             if not vals.get("google_category_id"):
                 vals["google_category_id"] = self._google_category(
                     vals["google_group_name"]).id
-        return super().create(vals_list)
+        accounts = super().create(vals_list)
+        if any(v.get("google_description_field_ids") for v in vals_list):
+            self.env.registry.clear_cache()
+        return accounts
+
+    @api.model
+    @tools.ormcache()
+    def _google_description_field_names(self):
+        """Event fields some Google account writes into descriptions: editing one of
+        them must mark the event for the next sync, like a mapped field."""
+        accounts = self.sudo().with_context(active_test=False).search(
+            [("provider", "=", "google")])
+        return frozenset(accounts.google_description_field_ids.mapped("name"))
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "google_description_field_ids" in vals or "provider" in vals:
+            self.env.registry.clear_cache()
+        return result
 
     @api.model
     def _google_category(self, name):

@@ -86,6 +86,11 @@ class TestGoogleCalendar(GoogleCase):
         self.assertNotIn("Hacker", event.description)
         self.assertNotIn("-- Odoo --", event.description)
         self.assertEqual(event.user_id, self.user)
+        # A field of the generated part changes alone: the event is pushed again.
+        event.privacy = "private"
+        run = self.sync()
+        self.assertEqual(run.remote_updated, 1, run.message)
+        self.assertIn("Privacy: private", self.peer.events(cid)[0]["description"])
 
     def test_all_day_event_keeps_its_date(self):
         self.sync()

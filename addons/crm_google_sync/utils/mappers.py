@@ -134,7 +134,8 @@ class GoogleEventMapper(RecordMapper):
     fields = ("name", "start", "stop", "allday", "start_date", "stop_date", "location",
               "description", "categ_ids", "crm_google_attendee_emails", "user_id",
               "recurrency")
-    volatile = ("generated",)  # ours to write, never read back
+    # "generated" is hashed: a change of a described field must reach Google. An edit
+    # of that part in Google changes nothing in Odoo (to_odoo never reads it).
 
     def __init__(self, type_calendars=None, description_fields=None, self_emails=()):
         self.type_calendars = {int(k): v for k, v in (type_calendars or {}).items()}
