@@ -18,6 +18,7 @@ ICONS = {
     "crm_sync_base": ("#5B4B8A", ""),
     "crm_social_messages": ("#2787F5", "@"),
     "crm_webforms": ("#1F7A8C", "WF"),
+    "crm_google_sync": ("#1A73E8", "G"),
 }
 
 

@@ -1,1 +1,1 @@
-from . import engine, models, utils, wizard
+from . import controllers, engine, models, utils, wizard

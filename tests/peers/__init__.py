@@ -13,12 +13,14 @@ from .base import (
     route,
 )
 from .contacts import ContactsPeer
+from .google import GooglePeer
 from .webforms import CaptchaVerifyPeer, OutsideSitePeer
 
 __all__ = [
     "CaptchaVerifyPeer",
     "ContactsPeer",
     "Fault",
+    "GooglePeer",
     "HTTPError",
     "Headers",
     "OutsideSitePeer",

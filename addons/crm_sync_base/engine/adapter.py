@@ -120,6 +120,11 @@ class RemoteAdapter(Protocol):
         """Create an item tagged with ``local_tag``; return (remote_id, version, values
         as stored remotely, or None when they are the values sent)."""
 
+    # Optional: ``create_many(items: list[tuple[values, local_tag]]) -> list`` creates
+    # several items in one call and returns, in order, (remote_id, version, values) or
+    # the SyncError of each item. Raising ItemRejected refuses the whole batch (the
+    # runner then creates one by one); Transient means the answer was lost.
+
     def update(self, remote_id: str, values: dict, if_match: str | None
                ) -> tuple[str | None, dict | None]:
         """Replace an item; return (new version, values as stored or None)."""

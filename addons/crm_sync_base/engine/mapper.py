@@ -16,6 +16,11 @@ class RecordMapper:
     fields: tuple[str, ...] = ()  # read for the mapping; a write to any marks it dirty
     volatile: tuple[str, ...] = ()  # canonical keys left out of the content hash
 
+    def for_settings(self, settings: dict) -> RecordMapper:
+        """The mapper for one account's settings (e.g. which fields sync). Returns a
+        configured copy, or self when the mapping does not depend on the account."""
+        return self
+
     def to_canonical(self, values: dict) -> dict:
         """From ``read()`` values of one record to the canonical dict."""
         raise NotImplementedError

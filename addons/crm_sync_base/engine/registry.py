@@ -30,6 +30,9 @@ class Provider:
     default_endpoint: str = ""
     # Secrets the account form asks for, in order: {credential key: label}.
     secrets: dict[str, str] = field(default_factory=dict)
+    # OAuth 2 authorization-code flow (models/sync_account_oauth.py); empty: no OAuth.
+    oauth_authorize_url: str = ""
+    oauth_token_url: str = ""
 
     @property
     def kinds(self) -> tuple[str, ...]:

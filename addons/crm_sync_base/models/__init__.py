@@ -1,1 +1,9 @@
-from . import sync_account, sync_binding, sync_mixin, sync_run, sync_runner, sync_secret
+from . import (
+    sync_account,
+    sync_account_oauth,
+    sync_binding,
+    sync_mixin,
+    sync_run,
+    sync_runner,
+    sync_secret,
+)

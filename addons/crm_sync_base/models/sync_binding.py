@@ -62,12 +62,14 @@ class CrmSyncBinding(models.Model):
         """Flag the bindings of these records (all accounts) as changed in Odoo.
 
         One UPDATE for the whole batch: this runs inside every write() of a synced
-        model, so it must cost one query, not one per record or per account."""
+        model, so it must cost one query, not one per record or per account. The time
+        is the statement's, not the transaction's start: a long transaction must not
+        make an edit look older than a remote one made while it ran."""
         if not ids:
             return
         self.env.cr.execute(
             f"""UPDATE crm_sync_binding
-                   SET dirty = true, local_changed_at = (now() at time zone 'UTC')
+                   SET dirty = true, local_changed_at = (clock_timestamp() at time zone 'UTC')
                        {', tombstone = true' if tombstone else ''}
                  WHERE res_model = %s AND res_id = ANY(%s)""",
             (model, list(ids)),

@@ -1,0 +1,1 @@
+from . import test_calendar_sync, test_contacts_sync, test_oauth

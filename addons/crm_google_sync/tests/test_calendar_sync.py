@@ -1,0 +1,234 @@
+from datetime import datetime, timedelta
+
+from odoo.tests import tagged
+
+from .common import GoogleCase
+
+
+@tagged("post_install", "-at_install")
+class TestGoogleCalendar(GoogleCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Type = cls.env["calendar.event.type"]
+        cls.meeting = Type.create({"name": "Client meeting"})
+        cls.call = Type.create({"name": "Phone call"})
+        cls.account.write({
+            "sync_contacts": False, "sync_events": True,
+            "google_calendar_map_ids": [
+                (0, 0, {"event_type_id": cls.meeting.id, "calendar_name": "CRM meetings"}),
+                (0, 0, {"event_type_id": cls.call.id, "calendar_name": "CRM calls"})],
+            "google_description_field_ids": [(6, 0, cls.env["ir.model.fields"].search([
+                ("model", "=", "calendar.event"), ("name", "in", ["user_id", "privacy"])]).ids)],
+        })
+        cls.Event = cls.env["calendar.event"].with_user(cls.user)
+
+    def setUp(self):
+        super().setUp()
+        self.connect()
+        self.soon = (datetime.now() + timedelta(days=2)).replace(microsecond=0, second=0)
+
+    def cal(self, name):
+        return self.peer.calendar_by_summary(name)
+
+    def test_types_to_calendars_both_ways(self):
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertTrue(self.cal("CRM meetings") and self.cal("CRM calls"),
+                        "missing calendars are created")
+        self.Event.create({"name": "Kickoff", "start": self.soon,
+                           "stop": self.soon + timedelta(hours=1),
+                           "categ_ids": [(4, self.meeting.id)], "description": "<p>Agenda</p>",
+                           "partner_ids": [(4, self.env["res.partner"].create(
+                               {"name": "Guest", "email": "guest@x.test"}).id)]})
+        self.Event.create({"name": "Not synced", "start": self.soon,
+                           "stop": self.soon + timedelta(hours=1)})
+        run = self.sync()
+        self.assertEqual(run.remote_created, 1, run.message)
+        (event,) = self.peer.events(self.cal("CRM meetings")["id"])
+        self.assertEqual(event["summary"], "Kickoff")
+        self.assertEqual(event["start"]["dateTime"], self.soon.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual([a["email"] for a in event["attendees"]], ["guest@x.test"])
+        self.assertTrue(event["description"].startswith("Agenda"))
+        self.assertIn("-- Odoo --\nOrganizer: Google User", event["description"])
+        self.assertIn("crm_sync_odoo_tag", event["extendedProperties"]["private"])
+        # Created in the Google calendar of calls: comes back as a phone call.
+        calls = self.cal("CRM calls")["id"]
+        self.peer.add_event(calls, {
+            "summary": "Call Bob", "start": {"dateTime": (self.soon).strftime(
+                "%Y-%m-%dT%H:%M:%S+02:00")},
+            "end": {"dateTime": (self.soon + timedelta(minutes=30)).strftime(
+                "%Y-%m-%dT%H:%M:%S+02:00")},
+            "attendees": [{"email": "bob@x.test"}, {"email": "guser@example.com",
+                                                    "self": True}]})
+        run = self.sync()
+        self.assertEqual(run.local_created, 1, run.message)
+        call = self.env["calendar.event"].search([("name", "=", "Call Bob")])
+        self.assertEqual(call.categ_ids, self.call)
+        self.assertEqual(call.start, self.soon - timedelta(hours=2), "offsets become UTC")
+        self.assertIn("bob@x.test", call.partner_ids.mapped("email"))
+        self.assertIn(self.user.partner_id, call.partner_ids)
+
+    def test_generated_description_part_never_flows_back(self):
+        self.sync()
+        event = self.Event.create({"name": "Demo", "start": self.soon,
+                                   "stop": self.soon + timedelta(hours=1),
+                                   "categ_ids": [(4, self.meeting.id)],
+                                   "description": "<p>Bring laptop</p>"})
+        self.sync()
+        cid = self.cal("CRM meetings")["id"]
+        (remote,) = self.peer.events(cid)
+        self.peer.edit_event(cid, remote["id"], {"description": remote["description"].replace(
+            "Bring laptop", "Bring laptop and charger").replace("Google User", "Hacker")})
+        run = self.sync()
+        self.assertEqual(run.local_updated, 1, run.message)
+        self.assertIn("charger", event.description)
+        self.assertNotIn("Hacker", event.description)
+        self.assertNotIn("-- Odoo --", event.description)
+        self.assertEqual(event.user_id, self.user)
+        # A field of the generated part changes alone: the event is pushed again.
+        event.privacy = "private"
+        run = self.sync()
+        self.assertEqual(run.remote_updated, 1, run.message)
+        self.assertIn("Privacy: private", self.peer.events(cid)[0]["description"])
+
+    def test_all_day_event_keeps_its_date(self):
+        self.sync()
+        cid = self.cal("CRM meetings")["id"]
+        self.peer.add_event(cid, {"summary": "Trade fair", "start": {"date": "2099-03-10"},
+                                  "end": {"date": "2099-03-12"}})
+        self.sync()
+        fair = self.env["calendar.event"].search([("name", "=", "Trade fair")])
+        self.assertTrue(fair.allday)
+        self.assertEqual((str(fair.start_date), str(fair.stop_date)),
+                         ("2099-03-10", "2099-03-11"))
+        for tz in ("Pacific/Auckland", "America/Los_Angeles"):
+            self.user.tz = tz
+            fair.with_user(self.user).name = f"Trade fair {tz}"
+            self.sync()
+            (remote,) = [e for e in self.peer.events(cid) if e["summary"].startswith("Trade")]
+            self.assertEqual(remote["start"], {"date": "2099-03-10"})
+            self.assertEqual(remote["end"], {"date": "2099-03-12"})
+        mine = self.Event.create({"name": "Holiday", "allday": True, "start_date": "2099-05-01",
+                                  "stop_date": "2099-05-01", "start": "2099-05-01 08:00:00",
+                                  "stop": "2099-05-01 18:00:00",
+                                  "categ_ids": [(4, self.meeting.id)]})
+        self.sync()
+        (remote,) = [e for e in self.peer.events(cid) if e["summary"] == "Holiday"]
+        self.assertEqual((remote["start"], remote["end"]),
+                         ({"date": "2099-05-01"}, {"date": "2099-05-02"}))
+        self.assertTrue(mine)
+
+    def test_months_back(self):
+        self.account.google_months_back = 1
+        self.sync()
+        cid = self.cal("CRM meetings")["id"]
+        old = datetime.now() - timedelta(days=60)
+        self.peer.add_event(cid, {"summary": "Old", "start": {"dateTime": old.strftime(
+            "%Y-%m-%dT%H:%M:%SZ")}, "end": {"dateTime": (old + timedelta(hours=1)).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")}})
+        self.Event.create({"name": "Old local", "start": old, "stop": old + timedelta(hours=1),
+                           "categ_ids": [(4, self.meeting.id)]})
+        self.account.action_reset_sync()
+        run = self.sync()
+        self.assertEqual(run.local_created + run.remote_created, 0, run.message)
+
+    def test_deleted_event_and_deleted_calendar(self):
+        self.sync()
+        cid = self.cal("CRM meetings")["id"]
+        ev = self.peer.add_event(cid, {"summary": "Lunch", "start": {
+            "dateTime": self.soon.strftime("%Y-%m-%dT%H:%M:%SZ")}, "end": {
+            "dateTime": (self.soon + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}})
+        self.sync()
+        lunch = self.env["calendar.event"].search([("name", "=", "Lunch")])
+        self.peer.cancel_event(cid, ev["id"])
+        run = self.sync()
+        self.assertEqual(run.local_unlinked, 1, run.message)
+        self.assertTrue(lunch.exists(), "deleting in Google deletes nothing in Odoo")
+        self.assertFalse(lunch.categ_ids & self.meeting)
+        # The whole Google calendar is deleted: the run recreates it, and the guard
+        # refuses to mirror a calendar that came back empty until the user says so.
+        review = self.Event.create({"name": "Review", "start": self.soon,
+                                    "stop": self.soon + timedelta(hours=1),
+                                    "categ_ids": [(4, self.meeting.id)]})
+        self.sync()
+        self.peer.delete_calendar(cid)
+        run = self.sync()
+        self.assertTrue(run.full_resync, run.message)
+        self.assertEqual(run.state, "failed")
+        self.assertEqual(self.account.state, "error")
+        self.assertIn("allow mass deletion", self.account.last_error)
+        self.assertTrue(self.cal("CRM meetings"), "recreated")
+        self.assertEqual(review.categ_ids, self.meeting, "nothing changed in Odoo")
+        self.account.allow_mass_delete = True
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertTrue(review.exists(), "deleting in Google deletes nothing in Odoo")
+        self.assertEqual(len(self.env["calendar.event"].search([("name", "=", "Review")])), 1)
+
+    def test_etag_conflict_on_update_is_retried(self):
+        self.sync()
+        event = self.Event.create({"name": "Plan", "start": self.soon,
+                                   "stop": self.soon + timedelta(hours=1),
+                                   "categ_ids": [(4, self.meeting.id)]})
+        self.sync()
+        cid = self.cal("CRM meetings")["id"]
+        (remote,) = self.peer.events(cid)
+        event.location = "Room 1"
+        self.peer.inject("PATCH", r"/calendar/v3/calendars/.*/events/.*", status=412,
+                         json={"error": {"code": 412, "message": "Precondition Failed",
+                                         "errors": [{"reason": "conditionNotMet"}]}})
+        run = self.sync()
+        self.assertEqual(run.failed, 1)
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual(self.peer.events(cid)[0]["location"], "Room 1")
+        self.assertEqual(remote["id"], self.peer.events(cid)[0]["id"])
+
+
+@tagged("post_install", "-at_install")
+class TestGoogleActivities(GoogleCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.todo = cls.env.ref("mail.mail_activity_data_todo")
+        cls.call = cls.env.ref("mail.mail_activity_data_call")
+        cls.account.write({"sync_contacts": False, "sync_tasks": True,
+                           "google_activity_type_ids": [(6, 0, cls.todo.ids)],
+                           "google_activity_calendar": "CRM tasks"})
+
+    def setUp(self):
+        super().setUp()
+        self.connect()
+
+    def activity(self, summary, activity_type, deadline):
+        partner = self.env["res.partner"].create({"name": "Customer Ltd"})
+        return self.env["mail.activity"].with_user(self.user).create({
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "res_id": partner.id, "summary": summary, "activity_type_id": activity_type.id,
+            "date_deadline": deadline, "user_id": self.user.id})
+
+    def test_activities_as_all_day_then_timed_events(self):
+        todo = self.activity("Send offer", self.todo, "2099-04-02")
+        self.activity("Call later", self.call, "2099-04-02")  # type not synced
+        run = self.sync()
+        self.assertEqual(run.remote_created, 1, run.message)
+        cid = self.peer.calendar_by_summary("CRM tasks")["id"]
+        (event,) = self.peer.events(cid)
+        self.assertEqual((event["summary"], event["start"], event["end"]),
+                         ("Send offer", {"date": "2099-04-02"}, {"date": "2099-04-03"}))
+        self.assertIn("Customer Ltd", event["description"])
+        # Moved in Google: the due date follows; an event made in Google is left alone.
+        self.peer.edit_event(cid, event["id"], {"start": {"date": "2099-04-05"},
+                                                "end": {"date": "2099-04-06"}})
+        self.peer.add_event(cid, {"summary": "Private", "start": {"date": "2099-04-07"},
+                                  "end": {"date": "2099-04-08"}})
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual(str(todo.date_deadline), "2099-04-05")
+        self.assertEqual(run.local_created, 0)
+        self.account.write({"google_activity_allday": False, "google_activity_hour": 14.5})
+        todo.summary = "Send the offer"
+        self.sync()
+        (event,) = [e for e in self.peer.events(cid) if e["summary"] == "Send the offer"]
+        self.assertEqual(event["start"]["dateTime"], "2099-04-05T14:30:00Z")

@@ -1,0 +1,277 @@
+"""Google Calendar through Calendar API v3 (seed 002).
+
+One account syncs several Google calendars, one per Odoo meeting type, found by name
+and created when missing. The engine sees them as one collection: a remote id is
+``<calendar id>|<event id>``, and the sync token is a JSON object of the calendars'
+own tokens. A refused token (410) on any calendar makes the engine list everything
+again, which duplicates nothing.
+
+The Google description is the Odoo description followed by a generated part (the
+fields the account chose) after a marker line; what is edited in Google below the
+marker never flows back. All-day events travel as dates (never shifted by a time
+zone). Recurring series are not synced yet: they are left alone on both sides.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+
+from odoo.addons.crm_sync_base.engine.adapter import (
+    BaseAdapter,
+    ItemRejected,
+    Listing,
+    NotFound,
+    RemoteItem,
+    TokenInvalid,
+    VersionConflict,
+)
+
+from .google_client import CALENDAR_ENDPOINT, session_for
+
+TAG_KEY = "crm_sync_odoo_tag"  # our own key; Odoo's google_calendar uses <db>_odoo_id
+DESCRIPTION_MARKER = "-- Odoo --"
+PAGE_SIZE = 2500  # the API's maximum
+
+
+def split_description(text: str) -> tuple[str, str]:
+    """(the free part, the generated part) of a Google description."""
+    text = (text or "").replace("\r\n", "\n")
+    if DESCRIPTION_MARKER in text:
+        free, _, generated = text.partition(DESCRIPTION_MARKER)
+        return free.rstrip(), generated.strip()
+    return text.strip(), ""
+
+
+def join_description(free: str, generated: str) -> str:
+    free = (free or "").strip()
+    if not generated:
+        return free
+    return f"{free}\n\n{DESCRIPTION_MARKER}\n{generated}".lstrip()
+
+
+def _utc_text(moment: str) -> str:
+    """An RFC 3339 date-time -> naive UTC 'YYYY-MM-DD HH:MM:SS' (Odoo's form)."""
+    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def event_to_canonical(event: dict, calendar_name: str, self_emails=()) -> dict:
+    start, end = event.get("start") or {}, event.get("end") or {}
+    free, generated = split_description(event.get("description"))
+    values = {"name": (event.get("summary") or "").strip(),
+              "location": (event.get("location") or "").strip(),
+              "description": free, "generated": generated, "calendar": calendar_name,
+              "attendees": sorted({(a.get("email") or "").strip().lower()
+                                   for a in event.get("attendees") or []
+                                   if a.get("email") and not a.get("self")
+                                   and not a.get("resource")} - set(self_emails))}
+    if start.get("date"):
+        last = date.fromisoformat(end.get("date") or start["date"]) - timedelta(days=1)
+        values.update(allday=True, start=start["date"],
+                      stop=max(last, date.fromisoformat(start["date"])).isoformat())
+    else:
+        values.update(allday=False, start=_utc_text(start["dateTime"]),
+                      stop=_utc_text(end.get("dateTime") or start["dateTime"]))
+    return values
+
+
+def canonical_to_event(values: dict, current: dict | None = None) -> dict:
+    """Our canonical event -> the fields of a Google event to write."""
+    if values.get("allday"):
+        stop = date.fromisoformat(values["stop"]) + timedelta(days=1)  # Google: exclusive
+        start, end = {"date": values["start"]}, {"date": stop.isoformat()}
+    else:
+        start = {"dateTime": values["start"].replace(" ", "T") + "Z", "timeZone": "UTC"}
+        end = {"dateTime": values["stop"].replace(" ", "T") + "Z", "timeZone": "UTC"}
+    current_attendees = {(a.get("email") or "").lower(): a
+                         for a in (current or {}).get("attendees") or []}
+    attendees = [current_attendees.get(email) or {"email": email}
+                 for email in values.get("attendees") or []]
+    # Ourselves and rooms stay as Google has them.
+    attendees += [a for a in current_attendees.values() if a.get("self") or a.get("resource")]
+    return {"summary": values.get("name") or "", "location": values.get("location") or "",
+            "description": join_description(values.get("description"),
+                                            values.get("generated")),
+            "start": start, "end": end, "attendees": attendees}
+
+
+def _parse_tokens(token):
+    if not token:
+        return {}
+    try:
+        tokens = json.loads(token)
+    except ValueError:
+        raise TokenInvalid("the stored calendar sync token is unreadable") from None
+    return tokens if isinstance(tokens, dict) else {}
+
+
+class GoogleCalendarAdapter(BaseAdapter):
+    def __init__(self, context, session=None):
+        super().__init__(context)
+        self.session = session or session_for(context)
+        settings = context.settings
+        # {Google calendar name: ...}: the calendars this account syncs.
+        self.calendar_names = list(dict.fromkeys(settings.get("google_calendars") or []))
+        self.since = settings.get("google_events_since")  # 'YYYY-MM-DD'
+        self.self_emails = tuple(e.lower() for e in settings.get("google_self_emails") or ())
+        endpoint = (context.endpoint.rstrip("/") + "/calendar/v3/" if context.endpoint
+                    else CALENDAR_ENDPOINT)
+        self.api = self.session.service("calendar", "v3", endpoint)
+        self._ids = None  # {name: calendar id}
+
+    # -- calendars ---------------------------------------------------------------------
+
+    def calendars(self) -> dict:
+        """{name: id} of our calendars, creating the missing ones (seed 002)."""
+        if self._ids is not None:
+            return self._ids
+        found, request = {}, self.api.calendarList().list(maxResults=250)
+        while request is not None:
+            page = self.session.execute(request)
+            for entry in page.get("items", []):
+                if entry.get("accessRole") in ("owner", "writer"):
+                    found.setdefault(entry.get("summary"), entry["id"])
+            request = self.api.calendarList().list_next(request, page)
+        ids = {}
+        for name in self.calendar_names:
+            if name not in found:
+                created = self.session.execute(self.api.calendars().insert(
+                    body={"summary": name}))
+                found[name] = created["id"]
+            ids[name] = found[name]
+        self._ids = ids
+        return ids
+
+    def _locate(self, remote_id):
+        cid, _, eid = remote_id.partition("|")
+        if not eid:
+            raise NotFound(f"not one of our event ids: {remote_id}")
+        return cid, eid
+
+    # -- protocol ----------------------------------------------------------------------
+
+    def check(self):
+        self.calendars()
+        primary = self.session.execute(self.api.calendarList().list(maxResults=250))
+        me = next((c for c in primary.get("items", []) if c.get("primary")), {})
+        return {"email": me.get("id")}
+
+    def _item(self, cid, name, event, incremental):
+        rid = f"{cid}|{event['id']}"
+        if event.get("recurrence") or event.get("recurringEventId"):
+            return None  # series are not synced (yet): left alone
+        if event.get("status") == "cancelled":
+            return RemoteItem(rid, deleted=True) if incremental else None
+        values = event_to_canonical(event, name, self.self_emails)
+        if incremental and self.since and values["stop"][:10] < self.since:
+            return None  # older than the months synced
+        modified = event.get("updated")
+        return RemoteItem(
+            rid, version=event.get("etag"), values=values,
+            modified=datetime.fromisoformat(modified.replace("Z", "+00:00"))
+            if modified else None,
+            local_tag=((event.get("extendedProperties") or {}).get("private") or {}).get(
+                TAG_KEY))
+
+    def list_changes(self, token):
+        tokens = _parse_tokens(token)
+        items, next_tokens = [], {}
+        complete = True
+        for name, cid in self.calendars().items():
+            params = {"calendarId": cid, "maxResults": PAGE_SIZE}
+            incremental = bool(tokens.get(cid))
+            if incremental:
+                params["syncToken"] = tokens[cid]
+                complete = False
+            elif self.since:
+                params["timeMin"] = f"{self.since}T00:00:00Z"
+            request = self.api.events().list(**params)
+            while request is not None:
+                try:
+                    page = self.session.execute(request)
+                except NotFound:
+                    # The calendar was deleted in Google: the next run recreates it,
+                    # and a full listing decides what its events became.
+                    raise TokenInvalid(f"the Google calendar {name!r} was deleted") from None
+                for event in page.get("items", []):
+                    item = self._item(cid, name, event, incremental)
+                    if item is not None:
+                        items.append(item)
+                next_tokens[cid] = page.get("nextSyncToken") or next_tokens.get(cid)
+                request = self.api.events().list_next(request, page)
+        if tokens and not complete and set(tokens) != set(next_tokens):
+            raise TokenInvalid("the synced calendars changed")
+        return Listing(items, json.dumps(next_tokens, sort_keys=True), complete=complete)
+
+    def _calendar_of(self, values):
+        cid = self.calendars().get(values.get("calendar"))
+        if not cid:
+            raise ItemRejected("the meeting type of this event is not mapped to a Google "
+                               "calendar on this account")
+        return cid
+
+    def create(self, values, local_tag):
+        cid = self._calendar_of(values)
+        body = canonical_to_event(values)
+        body["extendedProperties"] = {"private": {TAG_KEY: local_tag}}
+        created = self.session.execute(self.api.events().insert(
+            calendarId=cid, body=body, sendUpdates="none"))
+        return (f"{cid}|{created['id']}", created.get("etag"),
+                event_to_canonical(created, values.get("calendar"), self.self_emails))
+
+    def update(self, remote_id, values, if_match):
+        cid, eid = self._locate(remote_id)
+        current = self.session.execute(self.api.events().get(calendarId=cid, eventId=eid))
+        if current.get("status") == "cancelled":
+            raise NotFound("the event was deleted in Google")
+        if if_match and current.get("etag") != if_match:
+            raise VersionConflict("the event changed in Google since it was listed")
+        request = self.api.events().patch(calendarId=cid, eventId=eid,
+                                          body=canonical_to_event(values, current),
+                                          sendUpdates="none")
+        request.headers["If-Match"] = current.get("etag")
+        updated = self.session.execute(request)
+        name = next((n for n, i in self.calendars().items() if i == cid), values.get("calendar"))
+        return updated.get("etag"), event_to_canonical(updated, name, self.self_emails)
+
+    def delete(self, remote_id, if_match):
+        cid, eid = self._locate(remote_id)
+        request = self.api.events().delete(calendarId=cid, eventId=eid, sendUpdates="none")
+        if if_match:
+            request.headers["If-Match"] = if_match
+        self.session.execute(request)
+
+    def find_by_tag(self, local_tag):
+        for name, cid in self.calendars().items():
+            page = self.session.execute(self.api.events().list(
+                calendarId=cid, privateExtendedProperty=f"{TAG_KEY}={local_tag}"))
+            for event in page.get("items", []):
+                item = self._item(cid, name, event, False)
+                if item is not None:
+                    return item
+        return None
+
+    def refresh_auth(self):
+        self.session.refresh()
+
+
+class GoogleActivityAdapter(GoogleCalendarAdapter):
+    """CRM activities (mail.activity) as events of one Google calendar (seed 002).
+
+    Only the events we created are synced back (an activity needs the record it is
+    about, which an event made in Google does not name)."""
+
+    def __init__(self, context, session=None):
+        super().__init__(context, session)
+        name = context.settings.get("google_activity_calendar") or "Odoo activities"
+        self.calendar_names = [name]
+        self.since = None  # activities of any date: they are due work
+
+    def _item(self, cid, name, event, incremental):
+        item = super()._item(cid, name, event, incremental)
+        if item is not None and not item.deleted and not item.local_tag:
+            return None
+        return item
