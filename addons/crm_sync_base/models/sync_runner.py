@@ -191,9 +191,13 @@ class SyncJob:
         settings = account._sync_settings_dict()
         mapper = provider.mappers[kind].for_settings(settings)
         adapter = account._sync_adapter(kind)
+        # The remote side already notified the attendees of what it sends us: creating
+        # those events here must not mail them again (dont_notify: no Odoo alarms
+        # either, no_mail_to_attendees: no invitation per future event).
         Model = self.env[mapper.model].with_user(account.user_id).with_context(
             **{NO_MARK: True}, tracking_disable=True, mail_create_nolog=True,
-            mail_notrack=True, active_test=False)
+            mail_notrack=True, active_test=False, dont_notify=True,
+            no_mail_to_attendees=True)
         Binding_ = self.env["crm.sync.binding"].sudo()
         tokens = dict(account.sync_tokens or {})
 
