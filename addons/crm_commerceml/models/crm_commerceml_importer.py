@@ -584,26 +584,46 @@ class CrmCommercemlImporter(models.AbstractModel):
         return warehouse.lot_stock_id
 
     def _set_stock(self, targets):
-        """Set on-hand quantities as an inventory adjustment, only where they differ."""
+        """Set on-hand quantities where they differ, as Odoo's inventory adjustment does
+        (one validated inventory move per product, so the history shows 1C's changes),
+        but built in one batch: no quant is created one by one in inventory mode."""
         if not targets:
             return 0
         location = self._stock_location()
         if not location:
             return 0
-        Quant = self.env["stock.quant"].with_context(inventory_mode=True)
         current = {}
-        for group in Quant.read_group(
-                [("product_id", "in", list(targets)), ("location_id", "=", location.id)],
-                ["quantity:sum"], ["product_id"]):
-            current[group["product_id"][0]] = group["quantity"]
-        changed = {pid: qty for pid, qty in targets.items()
-                   if float_compare(current.get(pid, 0.0), qty, precision_digits=4)}
-        if not changed:
+        for group in self.env["stock.quant"].sudo()._read_group(
+                [("product_id", "in", list(targets)), ("location_id", "child_of", location.id)],
+                ["product_id"], ["quantity:sum"]):
+            current[group[0].id] = group[1]
+        company = location.company_id or self.env.company
+        products = self.env["product.product"].with_company(company).browse(
+            [pid for pid, qty in targets.items()
+             if float_compare(current.get(pid, 0.0), qty, precision_digits=4)])
+        if not products:
             return 0
-        quants = Quant.create([{"product_id": pid, "location_id": location.id,
-                                "inventory_quantity": qty} for pid, qty in changed.items()])
-        quants.action_apply_inventory()
-        return len(changed)
+        name = _("Quantity from 1C")
+        move_vals = []
+        for product in products:
+            diff = targets[product.id] - current.get(product.id, 0.0)
+            inventory = product.property_stock_inventory
+            source, dest = (inventory, location) if diff > 0 else (location, inventory)
+            qty = abs(diff)
+            move_vals.append({
+                "name": name, "product_id": product.id, "product_uom": product.uom_id.id,
+                "product_uom_qty": qty, "company_id": company.id, "state": "confirmed",
+                "location_id": source.id, "location_dest_id": dest.id,
+                "is_inventory": True, "picked": True,
+                "move_line_ids": [(0, 0, {
+                    "product_id": product.id, "product_uom_id": product.uom_id.id,
+                    "quantity": qty, "location_id": source.id, "location_dest_id": dest.id,
+                    "company_id": company.id})],
+            })
+        moves = self.env["stock.move"].sudo().with_context(inventory_mode=False).create(
+            move_vals)
+        moves._action_done()
+        return len(products)
 
     # -- counterparties ---------------------------------------------------------------------
 
