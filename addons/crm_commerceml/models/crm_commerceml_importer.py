@@ -328,7 +328,9 @@ class CrmCommercemlImporter(models.AbstractModel):
                 planned[item["base_id"]] = values
                 to_create.append((item, values))
                 counts["created"] += 1
-        created, failed = self._create_batch(Template, to_create)
+        Product = self.env["product.product"].with_context(
+            tracking_disable=True, mail_create_nolog=True)
+        created, failed = self._create_batch(Product, to_create)
         counts["created"] -= len(failed)
         counts["failed"] += len(failed)
         failures += failed
@@ -420,7 +422,8 @@ class CrmCommercemlImporter(models.AbstractModel):
         if not items:
             return
         Product = self.env["product.product"].with_context(active_test=False)
-        known = {p.cml_id: p for p in Product.search([("cml_id", "in", [i["id"] for i in items])])}
+        known = {p.cml_variant_id: p for p in Product.search(
+            [("cml_variant_id", "in", [i["id"] for i in items])])}
         templates = {t.cml_id: t for t in self.env["product.template"].with_context(
             active_test=False).search([("cml_id", "in", list({i["base_id"] for i in items}))])}
         for item in items:
@@ -461,8 +464,8 @@ class CrmCommercemlImporter(models.AbstractModel):
             value_ids.append(value.id)
         for variant in template.with_context(active_test=False).product_variant_ids:
             values = variant.product_template_attribute_value_ids.product_attribute_value_id
-            if set(value_ids) <= set(values.ids) and not variant.cml_id:
-                variant.write({"cml_id": item["id"],
+            if set(value_ids) <= set(values.ids) and not variant.cml_variant_id:
+                variant.write({"cml_variant_id": item["id"],
                                **({"barcode": item["barcode"]} if item["barcode"] else {})})
                 return variant
         return None
@@ -514,9 +517,9 @@ class CrmCommercemlImporter(models.AbstractModel):
         caches = context.setdefault("offer_caches", {"currencies": {}})
         Template = self.env["product.template"].with_context(active_test=False)
         Product = self.env["product.product"].with_context(active_test=False)
-        variants = {p["cml_id"]: p for p in Product.search_read(
-            [("cml_id", "in", [o["id"] for o in offers if o["characteristic_id"]])],
-            ["cml_id", "product_tmpl_id"])}
+        variants = {p["cml_variant_id"]: p for p in Product.search_read(
+            [("cml_variant_id", "in", [o["id"] for o in offers if o["characteristic_id"]])],
+            ["cml_variant_id", "product_tmpl_id"])}
         templates = {t["cml_id"]: t for t in Template.search_read(
             [("cml_id", "in", list({o["base_id"] for o in offers}))],
             ["cml_id", "list_price", "product_variant_id", "is_storable", "type"])}
@@ -767,7 +770,7 @@ class CrmCommercemlImporter(models.AbstractModel):
             if line["id"] == "ORDER_DELIVERY":
                 continue
             base_id, characteristic = reader.split_id(line["id"])
-            product = Product.search([("cml_id", "=", line["id"])], limit=1) if \
+            product = Product.search([("cml_variant_id", "=", line["id"])], limit=1) if \
                 characteristic else Product.browse()
             if not product:
                 product = Product.search([("product_tmpl_id.cml_id", "=", base_id)], limit=1)
@@ -849,7 +852,7 @@ class CrmCommercemlImporter(models.AbstractModel):
         for line in order.order_line.filtered(lambda ln: not ln.display_type):
             product = line.product_id
             tmpl = product.product_tmpl_id
-            ref = product.cml_id or tmpl.cml_id or f"odoo-product-{product.id}"
+            ref = product.cml_variant_id or tmpl.cml_id or f"odoo-product-{product.id}"
             uom = line.product_uom
             lines.append({
                 "id": ref, "name": line.name.split("\n")[0] if line.name else product.name,

@@ -19,5 +19,8 @@ class ProductTemplate(models.Model):
 class ProductProduct(models.Model):
     _inherit = "product.product"
 
-    cml_id = fields.Char("1C variant id", index="btree_not_null", copy=False, readonly=True,
-                         help="product#characteristic id of a 1C characteristic")
+    # not cml_id: product.product inherits the template's cml_id, which a create of
+    # variants with template values must reach
+    cml_variant_id = fields.Char("1C variant id", index="btree_not_null", copy=False,
+                                 readonly=True,
+                                 help="product#characteristic id of a 1C characteristic")

@@ -1,5 +1,4 @@
 import io
-import unittest
 import zipfile
 
 from odoo.tests import tagged
@@ -208,57 +207,58 @@ class TestCatalogExchange(ExchangeCase):
         self.assertTrue(WAREHOUSE)
 
 
-@tagged("post_install", "-at_install")
-class TestRealFiles(ExchangeCase):
-    """The real files of ../shared/data/commerceml all import."""
+if SHARED_DATA.is_dir():
 
-    def setUp(self):
-        super().setUp()
-        if not SHARED_DATA.is_dir():
-            raise unittest.SkipTest(f"{SHARED_DATA} is absent")
+    @tagged("post_install", "-at_install")
+    class TestRealFiles(ExchangeCase):
+        """The real files of ../shared/data/commerceml all import.
 
-    def read(self, name):
-        return (SHARED_DATA / name).read_bytes()
+        Where that folder is absent the tests are not collected (a skipped HttpCase would
+        fail bin/test, which treats it as a skipped browser test)."""
 
-    def test_irpsv_catalog_with_characteristics(self):
-        self.env.ref("base.USD").active = True
-        client = self.client()
-        client.exchange_catalog([
-            ("import.xml", self.read("irpsv__commerceml__off-doc-1c_import.xml")),
-            ("offers.xml", self.read("irpsv__commerceml__off-doc-1c_offers.xml")),
-        ])
-        template = self.templates("05e26d70-01e4-11dc-a411-00055d80a2d1")
-        self.assertEqual(len(template), 1)
-        self.assertEqual(template.categ_id.name, "Мебель")
-        variants = self.env["product.product"].search([("cml_id", "like", "05e26d70-%#%")])
-        self.assertGreaterEqual(len(variants), 2, "characteristics become variants")
-        exchange = self.journal(exchange_type="catalog")
-        self.assertEqual(exchange.state, "done", exchange.line_ids.mapped("message"))
+        def read(self, name):
+            return (SHARED_DATA / name).read_bytes()
 
-    def test_carono_catalog_without_classifier_and_warehouse_stock(self):
-        client = self.client()
-        client.exchange_catalog([
-            ("import.xml", self.read("carono__php-commerceml__import_wo_classifier.xml")),
-            ("offers.xml", self.read("carono__php-commerceml__offers.xml")),
-        ])
-        boots = self.templates("bd72d910-55bc-11d9-848a-00112f43529a")
-        self.assertEqual(boots.default_code, "Б-130001")
-        self.assertEqual(boots.uom_id.category_id, self.env.ref("uom.product_uom_categ_unit"))
-        self.assertGreater(boots.list_price, 1000)
-        self.assertGreater(boots.qty_available, 0)
+        def test_irpsv_catalog_with_characteristics(self):
+            self.env.ref("base.USD").active = True
+            client = self.client()
+            client.exchange_catalog([
+                ("import.xml", self.read("irpsv__commerceml__off-doc-1c_import.xml")),
+                ("offers.xml", self.read("irpsv__commerceml__off-doc-1c_offers.xml")),
+            ])
+            template = self.templates("05e26d70-01e4-11dc-a411-00055d80a2d1")
+            self.assertEqual(len(template), 1)
+            self.assertEqual(template.categ_id.name, "Мебель")
+            variants = self.env["product.product"].search(
+                [("cml_variant_id", "like", "05e26d70-%#%")])
+            self.assertGreaterEqual(len(variants), 2, "characteristics become variants")
+            exchange = self.journal(exchange_type="catalog")
+            self.assertEqual(exchange.state, "done", exchange.line_ids.mapped("message"))
 
-    def test_order_documents_never_create_orders(self):
-        orders = self.env["sale.order"].search_count([])
-        client = self.client()
-        client.checkauth("sale")
-        client.init("sale")
-        for name in ("irpsv__commerceml__off-doc-1c_orders.xml",
-                     "carono__php-commerceml__orders.xml",
-                     "ArgentCrusade__commerceml__documents-example.xml",
-                     "dobromyslov__commerceml-parser__bitrix-query-response-full.xml",
-                     "dobromyslov__commerceml-parser__bitrix-query-response-empty.xml"):
-            client.send_file(name, self.read(name), exchange_type="sale")
-        self.assertEqual(self.env["sale.order"].search_count([]), orders)
-        failed = self.journal(exchange_type="sale", direction="from_1c").line_ids
-        self.assertTrue(failed)
-        self.assertTrue(all("none is created" in m for m in failed.mapped("message")))
+        def test_carono_catalog_without_classifier_and_warehouse_stock(self):
+            client = self.client()
+            client.exchange_catalog([
+                ("import.xml", self.read("carono__php-commerceml__import_wo_classifier.xml")),
+                ("offers.xml", self.read("carono__php-commerceml__offers.xml")),
+            ])
+            boots = self.templates("bd72d910-55bc-11d9-848a-00112f43529a")
+            self.assertEqual(boots.default_code, "Б-130001")
+            self.assertEqual(boots.uom_id.category_id, self.env.ref("uom.product_uom_categ_unit"))
+            self.assertGreater(boots.list_price, 1000)
+            self.assertGreater(boots.qty_available, 0)
+
+        def test_order_documents_never_create_orders(self):
+            orders = self.env["sale.order"].search_count([])
+            client = self.client()
+            client.checkauth("sale")
+            client.init("sale")
+            for name in ("irpsv__commerceml__off-doc-1c_orders.xml",
+                         "carono__php-commerceml__orders.xml",
+                         "ArgentCrusade__commerceml__documents-example.xml",
+                         "dobromyslov__commerceml-parser__bitrix-query-response-full.xml",
+                         "dobromyslov__commerceml-parser__bitrix-query-response-empty.xml"):
+                client.send_file(name, self.read(name), exchange_type="sale")
+            self.assertEqual(self.env["sale.order"].search_count([]), orders)
+            failed = self.journal(exchange_type="sale", direction="from_1c").line_ids
+            self.assertTrue(failed)
+            self.assertTrue(all("none is created" in m for m in failed.mapped("message")))
