@@ -7,6 +7,7 @@ alone, with a journal line that says what to do; the rest of its batch goes on.
 """
 
 import base64
+import hashlib
 import logging
 import os
 import time
@@ -260,6 +261,8 @@ class CrmCommercemlImporter(models.AbstractModel):
             values["cml_properties"] = "\n".join(props)
         image = self._read_image(item["images"], context)
         if image:
+            # the hash is compared, so an unchanged re-import does not rewrite images
+            values["cml_image_hash"] = hashlib.sha1(image).hexdigest()
             values["image_1920"] = image
         return values
 
@@ -287,7 +290,7 @@ class CrmCommercemlImporter(models.AbstractModel):
         context["uom_index"], context["tax_index"] = caches["uom"], caches["taxes"]
         fields_read = ["name", "default_code", "type", "cml_id", "barcode", "uom_id",
                        "categ_id", "taxes_id", "description_sale", "cml_properties",
-                       "active", "is_storable"]
+                       "active", "is_storable", "cml_image_hash"]
         # one search per key for the whole batch
         by_name = {}
         for rec in Template.search_read([("name", "in", list({i["name"] for i in items}))],
@@ -367,7 +370,8 @@ class CrmCommercemlImporter(models.AbstractModel):
         for key, value in values.items():
             current = record.get(key)
             if key == "image_1920":
-                changes[key] = value  # not read back: cheap to rewrite, rare
+                if record.get("cml_image_hash") != values.get("cml_image_hash"):
+                    changes[key] = value
             elif key in ("uom_id", "uom_po_id", "categ_id"):
                 if key == "uom_po_id":
                     continue

@@ -14,6 +14,8 @@ class ProductTemplate(models.Model):
     cml_id = fields.Char("1C id", index="btree_not_null", copy=False, readonly=True)
     cml_properties = fields.Text("1C properties", readonly=True,
                                  help="Property values 1C sent (Свойства), one per line.")
+    cml_image_hash = fields.Char(copy=False, readonly=True,
+                                 help="SHA-1 of the image 1C sent last")
 
 
 class ProductProduct(models.Model):

@@ -171,7 +171,20 @@ class TestCatalogExchange(ExchangeCase):
         self.assertEqual(client.init()["zip"], "yes")
         client.send_file("C:\\Обмен\\webdata\\catalog.zip", buffer.getvalue(), chunk=100)
         client.import_file("import.xml")
-        self.assertTrue(self.templates("p-1").image_1920)
+        template = self.templates("p-1")
+        self.assertTrue(template.image_1920)
+        written = template.write_date
+        # the same archive again: the image is unchanged, nothing is written
+        self.env.cr.execute("UPDATE product_template SET write_date = '2000-01-01' "
+                            "WHERE id = %s", [template.id])
+        template.invalidate_recordset()
+        client = self.client()
+        client.checkauth()
+        client.init()
+        client.send_file("catalog.zip", buffer.getvalue())
+        client.import_file("import.xml")
+        template.invalidate_recordset()
+        self.assertEqual(str(template.write_date), "2000-01-01 00:00:00", written)
 
     def test_wrong_key_imports_nothing(self):
         client = self.client(key="not-the-key")
