@@ -8,12 +8,12 @@ unit, VAT) and offers.xml (two price types, a warehouse, stock per offer), then 
 1C exchange over Odoo's own WSGI application in this process (checkauth → init → file in
 parts of file_limit → import until success), as 1C does over HTTP:
 
-- a bare batch ``product.template.create`` of the same products (the yardstick, rolled
-  back);
 - the first import of --small products and the process's peak memory after it;
 - the first import of --products products, its rate / the bare create's rate, and the
   peak memory after it (the growth is what streaming must keep small);
-- a re-import of the same unchanged files, its rate / the first import's rate.
+- a re-import of the same unchanged files, its rate / the first import's rate;
+- last, a bare batch ``product.template.create`` of the same products (the yardstick,
+  rolled back; last so that its own peak memory does not hide the imports').
 """
 
 import argparse
@@ -171,11 +171,6 @@ def measure(env, report):
     key = env["res.users.apikeys"].with_user(user).sudo()._generate(None, "bench", None)
     env.cr.commit()
 
-    progress(f"bare batch create of {options.products:,} products")
-    bare = bare_create(env, options.products, "bare")
-    bare_rate = options.products / bare
-    report(f"bare batch create of {options.products:,} products", bare, "s",
-           "the yardstick")
     onec = WsgiOneC(user.login, key)
     with tempfile.TemporaryDirectory() as folder:
         progress(f"writing 1C files: {options.small:,} and {options.products:,} products")
@@ -197,9 +192,7 @@ def measure(env, report):
         rss_large = peak_rss_mib()
         report(f"first import of {options.products:,} products ({calls} import calls)",
                first, "s", "-")
-        report("first import rate", first_rate, "products/s",
-               f">= 0.7 x bare create ({0.7 * bare_rate:,.0f})")
-        report("first import / bare create", first_rate / bare_rate, "x", ">= 0.7")
+        report("first import rate", first_rate, "products/s", ">= 0.7 x bare create")
         report(f"peak memory after {options.products:,} products", rss_large, "MiB", "-")
         report(f"memory growth {options.small:,} -> {options.products:,}",
                rss_large - rss_small, "MiB", "< 100 MiB")
@@ -211,6 +204,13 @@ def measure(env, report):
         report("unchanged re-import rate", options.products / again, "products/s",
                f">= 10 x first import ({10 * first_rate:,.0f})")
         report("unchanged re-import / first import", first / again, "x", ">= 10")
+    # the yardstick last: run first, its own peak memory would hide the imports' peaks
+    progress(f"bare batch create of {options.products:,} products")
+    bare = bare_create(env, options.products, "bare")
+    bare_rate = options.products / bare
+    report(f"bare batch create of {options.products:,} products", bare, "s",
+           "the yardstick")
+    report("first import / bare create", first_rate / bare_rate, "x", ">= 0.7")
     env.cr.rollback()
     count = env["product.template"].search_count([("cml_id", "like", "l-%")])
     assert count == options.products, count
