@@ -19,6 +19,7 @@ ICONS = {
     "crm_social_messages": ("#2787F5", "@"),
     "crm_webforms": ("#1F7A8C", "WF"),
     "crm_google_sync": ("#1A73E8", "G"),
+    "crm_commerceml": ("#C8102E", "1C"),
 }
 
 

@@ -18,10 +18,9 @@ class TestMixinOnEveryModel(SyncCase):
         self.assertFalse(binding.dirty, f"{record._name}: {list(untracked)} is not synced")
         record.with_context(crm_sync_no_mark=True).write(tracked)
         self.assertFalse(binding.dirty, "the sync's own write must not mark")
-        # The mark takes PostgreSQL's now(): the time the transaction began, which in a
-        # TransactionCase is when the test class started, not the wall clock here.
-        self.env.cr.execute("SELECT now() AT TIME ZONE 'UTC'")
-        before = self.env.cr.fetchone()[0] - timedelta(seconds=1)
+        # The mark is stamped by PostgreSQL (clock_timestamp()), which is never before
+        # the transaction began; Python's clock on a loaded machine can be ahead of that.
+        before = self.env.cr.now() - timedelta(seconds=1)
         record.write(tracked)
         self.assertTrue(binding.dirty)
         self.assertGreaterEqual(binding.local_changed_at, before)

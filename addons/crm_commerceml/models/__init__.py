@@ -1,0 +1,10 @@
+from . import (
+    crm_commerceml_exchange,
+    crm_commerceml_importer,
+    crm_commerceml_price_type,
+    product,
+    res_config_settings,
+    res_partner,
+    sale_order,
+    uom,
+)

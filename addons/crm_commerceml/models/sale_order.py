@@ -1,0 +1,55 @@
+from odoo import api, fields, models
+
+# set while the exchange itself writes orders, so its own changes are not sent back
+SYNC_CONTEXT_KEY = "crm_commerceml_sync"
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    cml_number_1c = fields.Char("Number in 1C", readonly=True, copy=False, tracking=True)
+    cml_date_1c = fields.Date("Date in 1C", readonly=True, copy=False)
+    # set by a person's change; the next ``mode=query`` sends the order, ``mode=success``
+    # clears it when nothing changed after the query
+    cml_changed_at = fields.Datetime("Changed for 1C", readonly=True, copy=False,
+                                     index="btree_not_null")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get(SYNC_CONTEXT_KEY):
+            now = fields.Datetime.now()
+            for vals in vals_list:
+                vals.setdefault("cml_changed_at", now)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.context.get(SYNC_CONTEXT_KEY) and "cml_changed_at" not in vals:
+            vals = dict(vals, cml_changed_at=fields.Datetime.now())
+        return super().write(vals)
+
+    def _cml_mark_changed(self):
+        if self and not self.env.context.get(SYNC_CONTEXT_KEY):
+            self.sudo().write({"cml_changed_at": fields.Datetime.now()})
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.order_id._cml_mark_changed()
+        return lines
+
+    def write(self, vals):
+        orders = self.order_id
+        result = super().write(vals)
+        orders._cml_mark_changed()
+        return result
+
+    def unlink(self):
+        orders = self.order_id
+        result = super().unlink()
+        orders._cml_mark_changed()
+        return result
+

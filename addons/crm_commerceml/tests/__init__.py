@@ -1,0 +1,1 @@
+from . import test_exchange, test_hostile, test_orders, test_reader
