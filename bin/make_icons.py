@@ -10,9 +10,12 @@ import math
 import sys
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
+# A bold TrueType font with Cyrillic; Pillow's built-in bitmap font ignores sizes.
+FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+         "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf")
 # addon -> (background colour, short label drawn in the middle)
 ICONS = {
     "crm_sync_base": ("#5B4B8A", ""),
@@ -21,6 +24,14 @@ ICONS = {
     "crm_google_sync": ("#1A73E8", "G"),
     "crm_commerceml": ("#C8102E", "1C"),
 }
+
+
+def font(size: int) -> ImageFont.ImageFont:
+    for path in FONTS:
+        if Path(path).exists():
+            return ImageFont.truetype(path, size)
+    raise SystemExit("No TrueType font found for the labels: install Debian's "
+                     "fonts-dejavu-core (or set FONTS in bin/make_icons.py).")
 
 
 def draw(colour: str, label: str) -> Image.Image:
@@ -44,8 +55,8 @@ def draw(colour: str, label: str) -> Image.Image:
         ]
         pen.polygon(points, fill="white")
     if label:
-        pen.text((centre, centre), label, fill="white", anchor="mm",
-                 font_size=26 * scale)
+        size_px = (30 if len(label) <= 2 else 22) * scale
+        pen.text((centre, centre), label, fill="white", anchor="mm", font=font(size_px))
     else:
         dot = 9 * scale
         pen.ellipse((centre - dot, centre - dot, centre + dot, centre + dot), fill="white")
