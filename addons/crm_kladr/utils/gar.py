@@ -1,0 +1,153 @@
+"""The FIAS successor GAR (ГАР, "государственный адресный реестр") in its XML form:
+a zip of region folders ``01``…``99`` each holding ``AS_ADDR_OBJ_<date>_<guid>.XML``
+(``<ADDRESSOBJECTS><OBJECT …/>``, one element per version of an object) and
+``AS_ADM_HIERARCHY_…`` (``<ITEMS><ITEM OBJECTID PARENTOBJID ISACTIVE …/>``).
+
+Only versions with ISACTUAL="1" and ISACTIVE="1" are kept. The files are streamed
+(lxml iterparse, elements cleared as they go) with a parser that resolves no entity,
+loads no DTD and touches no network.
+
+Plain Python; no odoo import.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lxml import etree
+
+# GAR object levels (AS_OBJECT_LEVELS): 1 subject, 2 administrative district,
+# 3 municipal district, 4 rural / urban settlement, 5 city, 6 locality,
+# 7 planning structure element, 8 street.
+PLACE_LEVELS = {5, 6}
+STREET_LEVELS = {7, 8}
+CITY_TYPES = {"г", "г."}
+_FILE = re.compile(r"AS_(ADDR_OBJ|ADM_HIERARCHY)_(\d{8})_[0-9a-fA-F-]+\.XML$", re.I)
+
+
+class GarFormatError(ValueError):
+    """The files are not a usable GAR XML distribution."""
+
+
+@dataclass
+class GarObject:
+    object_id: int
+    name: str
+    type_name: str
+    level: int
+
+
+def region_files(folder: str) -> dict[str, dict[str, str]]:
+    """region code → {"ADDR_OBJ": path, "ADM_HIERARCHY": path} (one level of nesting
+    above the region folders tolerated)."""
+    regions: dict[str, dict[str, str]] = {}
+    for root, _dirs, files in os.walk(folder):
+        region = os.path.basename(root)
+        if not (region.isdigit() and len(region) == 2):
+            continue
+        for name in files:
+            match = _FILE.match(name)
+            if match:
+                regions.setdefault(region, {})[match.group(1).upper()] = os.path.join(root, name)
+    if not regions:
+        raise GarFormatError("no region folder with AS_ADDR_OBJ files: this is not a GAR "
+                             "XML distribution")
+    for region, files in sorted(regions.items()):
+        if "ADDR_OBJ" not in files or "ADM_HIERARCHY" not in files:
+            missing = "AS_ADDR_OBJ" if "ADDR_OBJ" not in files else "AS_ADM_HIERARCHY"
+            raise GarFormatError(f"region {region}: the {missing} file is missing")
+    return regions
+
+
+def _iter_elements(path: str, tag: str) -> Iterator[dict]:
+    context = etree.iterparse(
+        path, events=("end",), tag=tag, resolve_entities=False, no_network=True,
+        load_dtd=False, dtd_validation=False, huge_tree=True, remove_comments=True)
+    try:
+        for _event, element in context:
+            yield dict(element.attrib)
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+    except etree.XMLSyntaxError as exc:
+        raise GarFormatError(f"{os.path.basename(path)} is not well-formed XML: {exc}")
+    if context.root is not None and context.root.getroottree().docinfo.internalDTD:
+        raise GarFormatError(f"{os.path.basename(path)} declares a DTD; refusing it")
+
+
+def read_objects(path: str) -> dict[int, GarObject]:
+    """Actual and active objects of one AS_ADDR_OBJ file, by OBJECTID."""
+    objects = {}
+    for attrs in _iter_elements(path, "OBJECT"):
+        if attrs.get("ISACTUAL") != "1" or attrs.get("ISACTIVE") != "1":
+            continue
+        try:
+            object_id = int(attrs["OBJECTID"])
+            level = int(attrs["LEVEL"])
+        except (KeyError, ValueError):
+            raise GarFormatError(f"{os.path.basename(path)}: an OBJECT without a numeric "
+                                 "OBJECTID or LEVEL")
+        objects[object_id] = GarObject(object_id, attrs.get("NAME", ""),
+                                       attrs.get("TYPENAME", ""), level)
+    return objects
+
+
+def read_parents(path: str) -> dict[int, int]:
+    """OBJECTID → PARENTOBJID of the active administrative hierarchy."""
+    parents = {}
+    for attrs in _iter_elements(path, "ITEM"):
+        if attrs.get("ISACTIVE") != "1":
+            continue
+        try:
+            parents[int(attrs["OBJECTID"])] = int(attrs.get("PARENTOBJID") or 0)
+        except ValueError:
+            raise GarFormatError(f"{os.path.basename(path)}: an ITEM without a numeric "
+                                 "OBJECTID")
+    return parents
+
+
+def _short(obj: GarObject) -> str:
+    socr = obj.type_name.rstrip(".")
+    if socr in ("обл", "р-н"):
+        return f"{obj.name} {socr}." if socr == "обл" else f"{obj.name} р-н"
+    return f"{socr}. {obj.name}" if socr else obj.name
+
+
+def read_region(region: str, files: dict[str, str]):
+    """(places, streets) of one region folder, in the shapes the store loads:
+    places (code, name, socr, type name, level, region, context, zip, rank) and
+    streets (code, place code, name, socr, zip)."""
+    objects = read_objects(files["ADDR_OBJ"])
+    parents = read_parents(files["ADM_HIERARCHY"])
+
+    def ancestors(object_id):
+        seen = 0
+        parent = parents.get(object_id)
+        while parent and seen < 20:
+            if parent in objects:
+                yield objects[parent]
+            parent = parents.get(parent)
+            seen += 1
+
+    places, streets = [], []
+    for obj in objects.values():
+        is_city_region = obj.level == 1 and obj.type_name.rstrip(".") in {"г"}
+        if obj.level in PLACE_LEVELS or is_city_region:
+            chain = list(ancestors(obj.object_id))
+            context = [_short(a) for a in reversed(chain) if a.level in (1, 2, 5)]
+            socr = obj.type_name.rstrip(".")
+            rank = 0 if is_city_region else (2 if socr == "г" else 4)
+            places.append((str(obj.object_id), obj.name, socr, "",
+                           1 if is_city_region else (3 if obj.level == 5 else 4),
+                           region, ", ".join(context), "", rank))
+        elif obj.level in STREET_LEVELS:
+            place = next((a for a in ancestors(obj.object_id)
+                          if a.level in PLACE_LEVELS
+                          or (a.level == 1 and a.type_name.rstrip(".") == "г")), None)
+            if place is not None:
+                streets.append((str(obj.object_id), str(place.object_id), obj.name,
+                                obj.type_name.rstrip("."), ""))
+    return places, streets
