@@ -15,6 +15,7 @@ from odoo.exceptions import UserError
 
 from ..utils import loader
 from ..utils.archive import ArchiveError, extract
+from ..utils.fns import FnsDownloadService, FnsServiceError, plan_update
 from ..utils.gar import GarFormatError
 from ..utils.kladr import KladrFormatError
 
@@ -51,6 +52,9 @@ class CrmKladrImport(models.Model):
     data_format = fields.Selection([("kladr", "KLADR (DBF)"), ("gar", "FIAS / GAR (XML)")],
                                    readonly=True)
     version = fields.Char(readonly=True, help="The FNS version number of the data.")
+    is_delta = fields.Boolean("GAR delta", readonly=True,
+                              help="Changes since the previous GAR version, applied on top "
+                                   "of the loaded data.")
     version_date = fields.Date(readonly=True)
     state = fields.Selection(
         [("draft", "Draft"), ("queued", "Queued"), ("running", "Running"),
@@ -188,9 +192,19 @@ class CrmKladrImport(models.Model):
     def _import(self, source_path, workdir):
         folder = self._source_folder(source_path, workdir)
         data_format = loader.detect(folder)
+        store = self.env["crm.kladr.store"]
+        if self.is_delta:
+            if data_format != "gar":
+                raise KladrFormatError(_("a delta must be a GAR XML archive"))
+            data = loader.read_gar_delta(folder, store._known_place,
+                                         progress=self._set_progress)
+            self._set_progress(0.6, _("Applying the changes"))
+            places, streets = store._apply_delta(data["places"], data["streets"],
+                                                 data["seen"])
+            return {"places": places, "streets": streets, "houses": 0,
+                    "data_format": data_format}
         reader = loader.read_kladr if data_format == "kladr" else loader.read_gar
         data = reader(folder, progress=self._set_progress)
-        store = self.env["crm.kladr.store"]
         store._begin_load()
         self._set_progress(0.15, _("Loading places"))
         places = store._load_places(data["places"], data["aliases"])
@@ -205,3 +219,71 @@ class CrmKladrImport(models.Model):
         store._finish_load()
         return {"places": places, "streets": streets, "houses": houses,
                 "data_format": data_format}
+
+    # ------------------------------------------------------------------ updates
+    @api.model
+    def _loaded(self):
+        """(format, version) of the data in use: the last import that succeeded."""
+        last = self.search([("state", "=", "done")], order="finished desc, id desc", limit=1)
+        version = int(last.version) if last.version and last.version.isdigit() else None
+        return last.data_format or None, version
+
+    @api.model
+    def _cron_check_updates(self):
+        self._check_updates(commit=True)
+
+    @api.model
+    def _check_updates(self, commit=False):
+        """Ask the FNS service for its releases, download what is newer than the loaded
+        data and import it. Returns the jobs made (a failed one says why)."""
+        params = self.env["ir.config_parameter"].sudo()
+        data_format = params.get_param("crm_kladr.update_format") or "kladr"
+        service = FnsDownloadService(
+            params.get_param("crm_kladr.fns_url") or "https://fias.nalog.ru",
+            protocol=params.get_param("crm_kladr.fns_protocol") or "json")
+        loaded_format, loaded_version = self._loaded()
+        try:
+            releases = service.all()
+            if not releases:
+                releases = [service.last()]
+        except FnsServiceError as exc:
+            _logger.warning("FNS download service: %s", exc)
+            return self.create({
+                "name": _("Update check"), "origin": "service", "state": "failed",
+                "error": _("The FNS download service could not be asked: %(reason)s. "
+                           "Check its address in the settings; the loaded data are "
+                           "unchanged.", reason=exc)})
+        jobs = self.browse()
+        for kind, release in plan_update(releases, data_format, loaded_format,
+                                         loaded_version):
+            url = (release.kladr_7z_url if data_format == "kladr"
+                   else release.gar_delta_url if kind == "delta" else release.gar_full_url)
+            job = self.create({
+                "name": release.text or _("FNS release %s", release.version_id),
+                "origin": "service", "version": str(release.version_id),
+                "version_date": release.date, "is_delta": kind == "delta",
+                "state": "running", "started": fields.Datetime.now()})
+            jobs |= job
+            if commit:
+                self.env.cr.commit()
+            job = job.with_context(kladr_live_progress=commit)
+            workdir = tempfile.mkdtemp(prefix="crm_kladr_download_")
+            try:
+                try:
+                    job._set_progress(0, _("Downloading %s", url))
+                    path = service.download(url, workdir)
+                except FnsServiceError as exc:
+                    _logger.warning("FNS download of %s failed: %s", url, exc)
+                    job._write_job({
+                        "state": "failed", "finished": fields.Datetime.now(),
+                        "error": _("%(reason)s. The previously loaded data are still in "
+                                   "use.", reason=exc)})
+                    break
+                done = job._run(source_path=path)
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+            if commit:
+                self.env.cr.commit()
+            if not done:
+                break  # a later delta cannot apply on top of a missing one
+        return jobs

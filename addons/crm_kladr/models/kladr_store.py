@@ -168,6 +168,39 @@ class CrmKladrStore(models.AbstractModel):
         return self._copy_rows("crm_kladr_altname__new", ("old_code", "new_code"),
                                altnames.items())
 
+    def _apply_delta(self, places, streets, seen):
+        """A GAR delta, in this transaction: every object the delta mentions is
+        replaced by its current version, or removed when it has none."""
+        cr = self.env.cr
+        codes = [str(object_id) for object_id in seen]
+        for start in range(0, len(codes), 10_000):
+            chunk = codes[start:start + 10_000]
+            cr.execute("DELETE FROM crm_kladr_place WHERE code = ANY(%s)", [chunk])
+            cr.execute("DELETE FROM crm_kladr_street WHERE code = ANY(%s)", [chunk])
+        self._copy_rows(
+            "crm_kladr_place",
+            ("code", "name", "socr", "type_name", "level", "region", "context", "zip",
+             "rank", "search_key", "old_name"),
+            (tuple(p) + (search_key(p[1]), None) for p in places))
+        self._copy_rows("crm_kladr_street",
+                        ("code", "place_code", "name", "socr", "zip", "search_key"),
+                        (tuple(s[:5]) + (search_key(s[2]),) for s in streets))
+        return len(places), len(streets)
+
+    def _known_place(self, object_id):
+        """The place code of a GAR object already loaded: itself when it is a place,
+        its place when it is a street."""
+        cr = self.env.cr
+        cr.execute("SELECT code FROM crm_kladr_place WHERE code = %s LIMIT 1",
+                   [str(object_id)])
+        row = cr.fetchone()
+        if row:
+            return row[0]
+        cr.execute("SELECT place_code FROM crm_kladr_street WHERE code = %s LIMIT 1",
+                   [str(object_id)])
+        row = cr.fetchone()
+        return row[0] if row else None
+
     @api.model
     def _counts(self):
         cr = self.env.cr

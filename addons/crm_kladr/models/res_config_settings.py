@@ -20,6 +20,12 @@ class ResConfigSettings(models.TransientModel):
     kladr_update_format = fields.Selection(
         [("kladr", "KLADR (7z of DBF)"), ("gar", "FIAS / GAR (XML)")],
         string="Update with", default="kladr", config_parameter="crm_kladr.update_format")
+    kladr_fns_protocol = fields.Selection(
+        [("json", "JSON"), ("soap", "SOAP (WSDL)")], string="Service protocol",
+        default="json", config_parameter="crm_kladr.fns_protocol")
+    kladr_auto_update = fields.Boolean(
+        "Update automatically", compute="_compute_kladr_auto_update",
+        inverse="_inverse_kladr_auto_update")
     kladr_dadata_url = fields.Char("DaData suggestions API",
                                    config_parameter="crm_kladr.dadata_url",
                                    default=DEFAULT_DADATA_URL)
@@ -27,6 +33,28 @@ class ResConfigSettings(models.TransientModel):
     kladr_dadata_token = fields.Char("DaData API key", compute="_compute_kladr_dadata_token",
                                      inverse="_inverse_kladr_dadata_token")
     kladr_dadata_token_set = fields.Boolean(compute="_compute_kladr_dadata_token")
+
+    def _compute_kladr_auto_update(self):
+        cron = self.env.ref("crm_kladr.ir_cron_kladr_update", raise_if_not_found=False)
+        for settings in self:
+            settings.kladr_auto_update = bool(cron and cron.active)
+
+    def _inverse_kladr_auto_update(self):
+        cron = self.env.ref("crm_kladr.ir_cron_kladr_update", raise_if_not_found=False)
+        if cron:
+            cron.sudo().active = self[:1].kladr_auto_update
+
+    def action_kladr_check_updates(self):
+        self.execute()
+        jobs = self.env["crm.kladr.import"]._check_updates()
+        if not jobs:
+            return {"type": "ir.actions.client", "tag": "display_notification",
+                    "params": {"type": "info", "title": _("Address classifier"),
+                               "message": _("The loaded data are the newest published.")}}
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_kladr.crm_kladr_import_action")
+        action["domain"] = [("id", "in", jobs.ids)]
+        return action
 
     @api.depends("kladr_source")
     def _compute_kladr_dadata_token(self):

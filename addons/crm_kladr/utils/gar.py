@@ -78,10 +78,13 @@ def _iter_elements(path: str, tag: str) -> Iterator[dict]:
         raise GarFormatError(f"{os.path.basename(path)} declares a DTD; refusing it")
 
 
-def read_objects(path: str) -> dict[int, GarObject]:
-    """Actual and active objects of one AS_ADDR_OBJ file, by OBJECTID."""
+def read_objects(path: str, seen: set | None = None) -> dict[int, GarObject]:
+    """Actual and active objects of one AS_ADDR_OBJ file, by OBJECTID; ``seen``
+    collects every OBJECTID met, current or not (a delta's removals)."""
     objects = {}
     for attrs in _iter_elements(path, "OBJECT"):
+        if seen is not None and attrs.get("OBJECTID", "").isdigit():
+            seen.add(int(attrs["OBJECTID"]))
         if attrs.get("ISACTUAL") != "1" or attrs.get("ISACTIVE") != "1":
             continue
         try:
@@ -109,6 +112,13 @@ def read_parents(path: str) -> dict[int, int]:
     return parents
 
 
+def _chain_ids(parents: dict[int, int], object_id: int):
+    parent, seen = parents.get(object_id), 0
+    while parent and seen < 20:
+        yield parent
+        parent, seen = parents.get(parent), seen + 1
+
+
 def _short(obj: GarObject) -> str:
     socr = obj.type_name.rstrip(".")
     if socr in ("обл", "р-н"):
@@ -116,11 +126,13 @@ def _short(obj: GarObject) -> str:
     return f"{socr}. {obj.name}" if socr else obj.name
 
 
-def read_region(region: str, files: dict[str, str]):
+def read_region(region: str, files: dict[str, str], known_place=None, seen=None):
     """(places, streets) of one region folder, in the shapes the store loads:
     places (code, name, socr, type name, level, region, context, zip, rank) and
-    streets (code, place code, name, socr, zip)."""
-    objects = read_objects(files["ADDR_OBJ"])
+    streets (code, place code, name, socr, zip). For a delta, ``known_place(object
+    id) -> place code | None`` places a street whose parents are not in the delta,
+    and ``seen`` collects every OBJECTID of the delta."""
+    objects = read_objects(files["ADDR_OBJ"], seen)
     parents = read_parents(files["ADM_HIERARCHY"])
 
     def ancestors(object_id):
@@ -147,7 +159,11 @@ def read_region(region: str, files: dict[str, str]):
             place = next((a for a in ancestors(obj.object_id)
                           if a.level in PLACE_LEVELS
                           or (a.level == 1 and a.type_name.rstrip(".") == "г")), None)
-            if place is not None:
-                streets.append((str(obj.object_id), str(place.object_id), obj.name,
+            place_code = str(place.object_id) if place is not None else None
+            if place_code is None and known_place is not None:
+                place_code = next(filter(None, map(known_place,
+                                                   _chain_ids(parents, obj.object_id))), None)
+            if place_code is not None:
+                streets.append((str(obj.object_id), place_code, obj.name,
                                 obj.type_name.rstrip("."), ""))
     return places, streets
