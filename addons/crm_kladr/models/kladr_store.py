@@ -11,7 +11,7 @@ import io
 import logging
 import re
 
-from odoo import api, models
+from odoo import api, models, tools
 
 from ..utils.kladr import REGION_ISO, house_numbers
 from ..utils.text import like_escape, query_keys, search_key
@@ -39,18 +39,26 @@ TABLES = {
 # maintaining them row by row).
 INDEXES = [
     ("code", "crm_kladr_place", "(code)"),
-    # prefix search ("мос%"): a btree with text_pattern_ops serves LIKE 'x%'
-    ("prefix", "crm_kladr_place", "(search_key varchar_pattern_ops)"),
-    # the towns first: a small partial index answers a one-letter prefix at once
-    ("town_prefix", "crm_kladr_place", "(search_key varchar_pattern_ops) WHERE rank <= 2"),
+    # Prefix search ("мос%") in the order of the index, stopping at the limit: a btree
+    # in the "C" collation serves both LIKE 'x%' and ORDER BY (a pattern_ops index
+    # serves only the LIKE, and the matches of a short prefix would all be sorted).
+    ("prefix", "crm_kladr_place", '((search_key COLLATE "C"))'),
+    # the towns first: small partial indexes answer a one-letter query at once
+    ("town_prefix", "crm_kladr_place", '((search_key COLLATE "C")) WHERE rank <= 2'),
     # in-word search ("%сков%"): trigrams
     ("trgm", "crm_kladr_place", "USING gin (search_key gin_trgm_ops)"),
+    ("town_trgm", "crm_kladr_place", "USING gin (search_key gin_trgm_ops) WHERE rank <= 2"),
     ("code", "crm_kladr_street", "(code)"),
-    ("place_prefix", "crm_kladr_street", "(place_code, search_key varchar_pattern_ops)"),
+    ("place_prefix", "crm_kladr_street", '(place_code, (search_key COLLATE "C"))'),
     ("parent", "crm_kladr_house", "(parent_code)"),
     ("old", "crm_kladr_altname", "(old_code)"),
 ]
 COPY_BATCH = 50_000
+
+
+def _place_order(row):
+    """Towns before villages, then the shorter (closer) name."""
+    return (row[8], len(row[1]), row[1])
 
 
 def _copy_text(value):
@@ -212,29 +220,35 @@ class CrmKladrStore(models.AbstractModel):
         return result
 
     # ------------------------------------------------------------------ search
+    @tools.ormcache("self.env.lang")
+    def _ru_states(self):
+        """ISO code → (id, display name) of Russia's states: looked up once, not per
+        suggestion."""
+        states = self.env["res.country.state"].sudo().search([("country_id.code", "=", "RU")])
+        return {state.code: (state.id, state.display_name) for state in states}
+
     @api.model
     def _state_for_region(self, region):
         return self._state_for_iso(REGION_ISO.get(region))
 
     @api.model
     def _state_for_iso(self, code):
-        if not code:
-            return False
-        return self.env["res.country.state"].search(
-            [("country_id.code", "=", "RU"), ("code", "=", code)], limit=1)
+        """[id, display name] of the Russian state with that ISO code, or False."""
+        state = self._ru_states().get(code) if code else None
+        return list(state) if state else False
 
     def _place_row(self, row, states):
-        code, name, socr, level, region, context, zip_code, old_name = row
+        code, name, socr, level, region, context, zip_code, old_name, _rank = row
         label = f"{socr}. {name}" if socr else name
         state = states.get(region)
         return {
             "code": code, "name": name, "type": socr, "label": label,
             "description": context or "", "old_name": old_name or "",
             "zip": zip_code or "", "level": level, "region": region,
-            "state_id": state and [state.id, state.display_name] or False,
+            "state_id": state or False,
         }
 
-    _PLACE_COLUMNS = "code, name, socr, level, region, context, zip, old_name"
+    _PLACE_COLUMNS = "code, name, socr, level, region, context, zip, old_name, rank"
 
     @api.model
     def search_places(self, query, limit=10):
@@ -258,29 +272,31 @@ class CrmKladrStore(models.AbstractModel):
 
         keys = query_keys(text)
         fetch = limit * 4 if narrow_keys else limit
-        for key in keys:
-            prefix = like_escape(key) + "%"
-            cr.execute(f"""SELECT {self._PLACE_COLUMNS} FROM crm_kladr_place
-                            WHERE rank <= 2 AND search_key LIKE %s
-                            ORDER BY rank, search_key, level LIMIT %s""", [prefix, fetch])
-            take(cr.fetchall())
-        for key in keys:
+        columns = self._PLACE_COLUMNS
+        for key in keys:  # towns whose name starts so
+            cr.execute(f"""SELECT {columns} FROM crm_kladr_place
+                            WHERE rank <= 2 AND (search_key COLLATE "C") LIKE %s
+                            ORDER BY (search_key COLLATE "C") LIMIT %s""",
+                       [like_escape(key) + "%", fetch])
+            take(sorted(cr.fetchall(), key=_place_order))
+        for key in keys:  # any place whose name starts so
             if len(found) >= limit:
                 break
-            prefix = like_escape(key) + "%"
-            cr.execute(f"""SELECT {self._PLACE_COLUMNS} FROM crm_kladr_place
-                            WHERE search_key LIKE %s
-                            ORDER BY search_key, rank, level LIMIT %s""",
-                       [prefix, fetch + len(found)])
-            take(cr.fetchall())
-        for key in keys:
+            cr.execute(f"""SELECT {columns} FROM crm_kladr_place
+                            WHERE (search_key COLLATE "C") LIKE %s
+                            ORDER BY (search_key COLLATE "C") LIMIT %s""",
+                       [like_escape(key) + "%", fetch + len(found)])
+            take(sorted(cr.fetchall(), key=_place_order))
+        for key in keys:  # the name contains it: towns, then a bounded sample of all
             if len(found) >= limit or len(key) < 3:
                 break
-            cr.execute(f"""SELECT {self._PLACE_COLUMNS} FROM crm_kladr_place
-                            WHERE search_key LIKE %s
-                            ORDER BY rank, length(search_key), search_key LIMIT %s""",
-                       ["%" + like_escape(key) + "%", fetch + len(found)])
-            take(cr.fetchall())
+            pattern = "%" + like_escape(key) + "%"
+            cr.execute(f"""SELECT {columns} FROM crm_kladr_place
+                            WHERE rank <= 2 AND search_key LIKE %s LIMIT 200""", [pattern])
+            take(sorted(cr.fetchall(), key=_place_order))
+            cr.execute(f"""SELECT {columns} FROM crm_kladr_place
+                            WHERE search_key LIKE %s LIMIT 200""", [pattern])
+            take(sorted(cr.fetchall(), key=_place_order))
         states = {region: self._state_for_region(region) for region in {r[4] for r in found}}
         return [self._place_row(row, states) for row in found]
 
@@ -298,8 +314,9 @@ class CrmKladrStore(models.AbstractModel):
             if len(found) >= limit:
                 break
             cr.execute("""SELECT code, name, socr, zip FROM crm_kladr_street
-                           WHERE place_code = %s AND search_key LIKE %s
-                           ORDER BY search_key LIMIT %s""", [place_code, pattern, limit])
+                           WHERE place_code = %s AND (search_key COLLATE "C") LIKE %s
+                           ORDER BY (search_key COLLATE "C") LIMIT %s""",
+                       [place_code, pattern, limit])
             for code, name, socr, zip_code in cr.fetchall():
                 if code not in seen and len(found) < limit:
                     seen.add(code)

@@ -45,8 +45,7 @@ class CrmKladrSuggest(models.AbstractModel):
                 cities = client.cities(query, limit) if query else []
                 store = self.env["crm.kladr.store"]
                 for city in cities:
-                    state = store._state_for_iso(city.pop("region_iso", ""))
-                    city["state_id"] = state and [state.id, state.display_name] or False
+                    city["state_id"] = store._state_for_iso(city.pop("region_iso", ""))
                 return cities
             if kind == "street":
                 return client.streets(place_code, query, limit) if place_code else []
