@@ -110,6 +110,12 @@ class CrmKladrImport(models.Model):
             job.with_context(kladr_live_progress=live)._run()
             if live:
                 self.env.cr.commit()
+        params = self.env["ir.config_parameter"].sudo()
+        if params.get_param("crm_kladr.update_requested"):
+            params.set_param("crm_kladr.update_requested", False)
+            if live:
+                self.env.cr.commit()
+            self._check_updates(commit=live)
 
     # ------------------------------------------------------------------ work
     def _set_progress(self, fraction, message):

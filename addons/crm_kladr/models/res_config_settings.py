@@ -45,16 +45,18 @@ class ResConfigSettings(models.TransientModel):
             cron.sudo().active = self[:1].kladr_auto_update
 
     def action_kladr_check_updates(self):
+        """Queue the check for the background job: a download and import take minutes,
+        longer than a web request may last."""
         self.execute()
-        jobs = self.env["crm.kladr.import"]._check_updates()
-        if not jobs:
-            return {"type": "ir.actions.client", "tag": "display_notification",
-                    "params": {"type": "info", "title": _("Address classifier"),
-                               "message": _("The loaded data are the newest published.")}}
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "crm_kladr.crm_kladr_import_action")
-        action["domain"] = [("id", "in", jobs.ids)]
-        return action
+        self.env["ir.config_parameter"].sudo().set_param("crm_kladr.update_requested", "1")
+        self.env.ref("crm_kladr.ir_cron_kladr_import")._trigger()
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"type": "info", "title": _("Address classifier"),
+                           "message": _("The FNS download service will be asked in a "
+                                        "moment; a newer release is imported in the "
+                                        "background and listed in CRM → Configuration → "
+                                        "Address Classifier."),
+                           "next": {"type": "ir.actions.act_window_close"}}}
 
     @api.depends("kladr_source")
     def _compute_kladr_dadata_token(self):

@@ -131,3 +131,11 @@ class TestFnsUpdates(PeerCaseMixin, KladrCase):
         job = self.env["crm.kladr.import"]._check_updates()
         self.assertEqual(job.state, "failed")
         self.assertIn("404", job.error)
+
+    def test_settings_button_queues_the_check(self):
+        self.peer.add_release(20240119, kladr=kladr_7z())
+        self.env["res.config.settings"].create({}).action_kladr_check_updates()
+        self.assertFalse(self.peer.requests_to("GET", r"/downloads/.*"))
+        self.env["crm.kladr.import"]._cron_process_queue()
+        job = self.env["crm.kladr.import"].search([("version", "=", "20240119")])
+        self.assertEqual(job.state, "done", job.error)
