@@ -165,8 +165,10 @@ class CrmKladrImport(models.Model):
             raise
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        # the uploaded archive is not kept once loaded (hundreds of MB in the filestore)
         self._write_job(dict(counts, state="done", finished=fields.Datetime.now(),
-                             error=False, duration=time.monotonic() - started))
+                             error=False, duration=time.monotonic() - started,
+                             archive=False))
         _logger.info("Address classifier import %s (%s): %s places, %s streets, %s houses "
                      "in %.0f s", self.id, counts["data_format"], counts["places"],
                      counts["streets"],

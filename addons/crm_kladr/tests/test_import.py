@@ -24,6 +24,7 @@ class TestKladrImport(KladrCase):
         self.assertEqual(job.streets, 5)
         self.assertEqual(job.houses, 1)
         self.assertEqual(job.progress, 100)
+        self.assertFalse(job.archive, "the loaded archive is not kept in the filestore")
         self.assertEqual(self.env["crm.kladr.store"]._counts(),
                          {"places": 9, "streets": 5, "houses": 1})
 

@@ -30,7 +30,7 @@ class TestKladrTour(HttpCase):
             ("Тверь", "ул. Советская", "170100", self.env.ref("base.state_ru_tve"),
              "6900000100000", self.env.ref("base.ru")))
 
-    def test_other_countries_keep_the_plain_field(self):
+    def test_every_address_block_gets_the_widget(self):
         view = self.env["crm.lead"].get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn('widget="kladr_address"', view)
         self.assertIn('name="kladr_code"', view)

@@ -10,6 +10,10 @@ registry.category("web_tour.tours").add("crm_kladr_lead_address_tour", {
             run: "click",
         },
         {
+            content: "without a country (or another one) the city is a plain field",
+            trigger: ".o_field_widget[name=city]:not(:has(.o_kladr_address)) input",
+        },
+        {
             trigger: ".o_field_widget[name=country_id] input",
             run: "edit Russia",
         },
