@@ -15,6 +15,7 @@ from odoo.exceptions import UserError
 
 from ..utils import loader
 from ..utils.archive import ArchiveError, extract
+from ..utils.errors import ClassifierError
 from ..utils.fns import FnsDownloadService, FnsServiceError, plan_update
 from ..utils.gar import GarFormatError
 from ..utils.kladr import KladrFormatError
@@ -153,7 +154,7 @@ class CrmKladrImport(models.Model):
                 "state": "failed", "progress": 0, "progress_message": False,
                 "finished": fields.Datetime.now(), "duration": time.monotonic() - started,
                 "error": _("%(reason)s. The previously loaded data are still in use.",
-                           reason=str(exc).rstrip("."))})
+                           reason=self._reason(exc).rstrip("."))})
             return False
         except Exception:
             _logger.exception("Address classifier import %s failed", self.id)
@@ -174,6 +175,12 @@ class CrmKladrImport(models.Model):
                      counts["streets"],
                      counts["houses"], time.monotonic() - started)
         return True
+
+    def _reason(self, error):
+        """A classifier error in the user's language."""
+        if isinstance(error, ClassifierError):
+            return self.env._(error.template, **error.params)
+        return str(error)
 
     def _source_folder(self, source_path, workdir):
         if source_path and os.path.isdir(source_path):
@@ -260,7 +267,7 @@ class CrmKladrImport(models.Model):
                 "name": _("Update check"), "origin": "service", "state": "failed",
                 "error": _("The FNS download service could not be asked: %(reason)s. "
                            "Check its address in the settings; the loaded data are "
-                           "unchanged.", reason=exc)})
+                           "unchanged.", reason=self._reason(exc))})
         jobs = self.browse()
         for kind, release in plan_update(releases, data_format, loaded_format,
                                          loaded_version):
@@ -285,7 +292,7 @@ class CrmKladrImport(models.Model):
                     job._write_job({
                         "state": "failed", "finished": fields.Datetime.now(),
                         "error": _("%(reason)s. The previously loaded data are still in "
-                                   "use.", reason=exc)})
+                                   "use.", reason=self._reason(exc))})
                     break
                 done = job._run(source_path=path)
             finally:

@@ -53,4 +53,4 @@ class CrmKladrSuggest(models.AbstractModel):
             return client.houses(code, query, limit) if code else []
         except DadataError as exc:
             _logger.warning("DaData suggestion failed: %s", exc)
-            raise UserError(str(exc))
+            raise UserError(self.env._(exc.template, **exc.params))

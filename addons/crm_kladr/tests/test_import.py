@@ -104,6 +104,14 @@ class TestKladrImport(KladrCase):
         job = self.make_job(zip_folder(folder, os.path.join(folder, "kladr.zip")))
         self._assert_failure_keeps_data(job, "ALTNAMES.DBF missing")
 
+    def test_errors_speak_the_users_language(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        folder = write_distribution(tempfile.mkdtemp(dir=self.tmp), skip=("STREET",))
+        job = self.make_job(folder=folder).with_context(lang="ru_RU")
+        job.action_run_now()
+        self.assertIn("дистрибутив КЛАДР неполон: нет STREET.DBF", job.error)
+        self.assertIn("Ранее загруженные данные по-прежнему используются", job.error)
+
     def test_path_escape_keeps_previous_data(self):
         self.load_sample()
         evil = os.path.join(self.tmp, "evil.zip")

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import requests
 
+from .errors import ClassifierError, _
+
 TIMEOUT = 5
 
 
-class DadataError(Exception):
+class DadataError(ClassifierError):
     """DaData refused or failed; the message is for the user."""
 
 
 # Documented statuses (https://dadata.ru/api/suggest/address/#errors)
 _ERRORS = {
-    401: "DaData: the API key is missing or wrong (401). Check it in the settings.",
-    403: "DaData: the API key is not valid or its daily limit is used up (403).",
-    413: "DaData: the query is too long (413).",
-    429: "DaData: too many requests per second (429); try again in a moment.",
+    401: _("DaData: the API key is missing or wrong (401). Check it in the settings."),
+    403: _("DaData: the API key is not valid or its daily limit is used up (403)."),
+    413: _("DaData: the query is too long (413)."),
+    429: _("DaData: too many requests per second (429); try again in a moment."),
 }
 
 
@@ -41,15 +43,16 @@ class DadataClient:
                 headers={"Authorization": f"Token {self.token}",
                          "Accept": "application/json"})
         except requests.RequestException as exc:
-            raise DadataError(f"DaData cannot be reached: {type(exc).__name__}")
+            raise DadataError(_("DaData cannot be reached: %(reason)s"),
+                              reason=type(exc).__name__)
         if response.status_code in _ERRORS:
             raise DadataError(_ERRORS[response.status_code])
         if response.status_code >= 400:
-            raise DadataError(f"DaData answered {response.status_code}")
+            raise DadataError(_("DaData answered %(status)s"), status=response.status_code)
         try:
             return response.json().get("suggestions") or []
         except (ValueError, AttributeError):
-            raise DadataError("DaData answered with something that is not JSON")
+            raise DadataError(_("DaData answered with something that is not JSON"))
 
     def cities(self, query: str, limit: int = 10) -> list[dict]:
         suggestions = self._suggest({

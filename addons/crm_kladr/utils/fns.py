@@ -19,13 +19,15 @@ from dataclasses import dataclass
 
 import requests
 
+from .errors import ClassifierError, _
+
 WSDL_PATH = "/WebServices/Public/DownloadService.asmx?WSDL"
 JSON_LAST = "/WebServices/Public/GetLastDownloadFileInfo"
 JSON_ALL = "/WebServices/Public/GetAllDownloadFileInfo"
 MAX_DOWNLOAD_BYTES = 80 * 1024**3  # a full GAR archive is about 40 GB
 
 
-class FnsServiceError(Exception):
+class FnsServiceError(ClassifierError):
     """The service could not be asked or gave an unusable answer."""
 
 
@@ -62,7 +64,8 @@ def release_from(item) -> Release:
     try:
         version_id = int(get("VersionId"))
     except (TypeError, ValueError):
-        raise FnsServiceError(f"the service's answer has no valid VersionId: {get('VersionId')!r}")
+        raise FnsServiceError(_("the service's answer has no valid VersionId: %(value)s"),
+                              value=repr(get("VersionId")))
     return Release(
         version_id=version_id,
         date=_date(get("Date")) or _date(str(version_id)[:4] + "-" + str(version_id)[4:6]
@@ -91,7 +94,8 @@ class FnsDownloadService:
                     session=self.session, timeout=self.timeout,
                     operation_timeout=self.timeout))
             except (requests.RequestException, zeep.exceptions.Error, OSError) as exc:
-                raise FnsServiceError(f"the service's WSDL cannot be read: {exc}")
+                raise FnsServiceError(_("the service's WSDL cannot be read: %(reason)s"),
+                                      reason=str(exc))
             self._soap = client.service
         return self._soap
 
@@ -100,9 +104,11 @@ class FnsDownloadService:
         try:
             return getattr(self._soap_service(), operation)()
         except zeep.exceptions.Fault as exc:
-            raise FnsServiceError(f"the service refused {operation}: {exc.message}")
+            raise FnsServiceError(_("the service refused %(operation)s: %(reason)s"),
+                                  operation=operation, reason=exc.message)
         except (requests.RequestException, zeep.exceptions.Error) as exc:
-            raise FnsServiceError(f"{operation} failed: {exc}")
+            raise FnsServiceError(_("%(operation)s failed: %(reason)s"), operation=operation,
+                                  reason=str(exc))
 
     # -- JSON
     def _json(self, path):
@@ -110,13 +116,15 @@ class FnsDownloadService:
             response = self.session.get(self.base_url + path, timeout=self.timeout,
                                         headers={"Accept": "application/json"})
         except requests.RequestException as exc:
-            raise FnsServiceError(f"the service cannot be reached: {type(exc).__name__}")
+            raise FnsServiceError(_("the service cannot be reached: %(reason)s"),
+                                  reason=type(exc).__name__)
         if response.status_code != 200:
-            raise FnsServiceError(f"the service answered {response.status_code} to {path}")
+            raise FnsServiceError(_("the service answered %(status)s to %(path)s"),
+                                  status=response.status_code, path=path)
         try:
             return response.json()
         except ValueError:
-            raise FnsServiceError(f"the service's answer to {path} is not JSON")
+            raise FnsServiceError(_("the service's answer to %(path)s is not JSON"), path=path)
 
     def last(self) -> Release:
         if self.protocol == "soap":
@@ -129,7 +137,7 @@ class FnsDownloadService:
         else:
             items = self._json(JSON_ALL)
         if not isinstance(items, list):
-            raise FnsServiceError("GetAllDownloadFileInfo did not answer a list")
+            raise FnsServiceError(_("GetAllDownloadFileInfo did not answer a list"))
         return sorted((release_from(item) for item in items), key=lambda r: r.version_id)
 
     def download(self, url: str, folder: str, *, max_bytes: int = MAX_DOWNLOAD_BYTES) -> str:
@@ -139,20 +147,23 @@ class FnsDownloadService:
         try:
             with self.session.get(url, stream=True, timeout=self.timeout) as response:
                 if response.status_code != 200:
-                    raise FnsServiceError(f"downloading {name} failed: HTTP "
-                                          f"{response.status_code}")
+                    raise FnsServiceError(_("downloading %(name)s failed: HTTP %(status)s"),
+                                          name=name, status=response.status_code)
                 written = 0
                 with open(path, "wb") as out:
                     for chunk in response.iter_content(1024 * 1024):
                         written += len(chunk)
                         if written > max_bytes:
-                            raise FnsServiceError(f"{name} is larger than {max_bytes:,} bytes")
+                            raise FnsServiceError(_("%(name)s is larger than %(limit)s bytes"),
+                                                  name=name, limit=f"{max_bytes:,}")
                         out.write(chunk)
                 expected = response.headers.get("Content-Length")
                 if expected and expected.isdigit() and int(expected) != written:
-                    raise FnsServiceError(f"the download of {name} was cut short")
+                    raise FnsServiceError(_("the download of %(name)s was cut short"),
+                                          name=name)
         except requests.RequestException as exc:
-            raise FnsServiceError(f"downloading {name} failed: {type(exc).__name__}")
+            raise FnsServiceError(_("downloading %(name)s failed: %(status)s"), name=name,
+                                  status=type(exc).__name__)
         return path
 
 

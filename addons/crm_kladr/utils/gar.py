@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from .errors import ClassifierError, _
+
 # GAR object levels (AS_OBJECT_LEVELS): 1 subject, 2 administrative district,
 # 3 municipal district, 4 rural / urban settlement, 5 city, 6 locality,
 # 7 planning structure element, 8 street.
@@ -28,7 +30,7 @@ CITY_TYPES = {"г", "г."}
 _FILE = re.compile(r"AS_(ADDR_OBJ|ADM_HIERARCHY)_(\d{8})_[0-9a-fA-F-]+\.XML$", re.I)
 
 
-class GarFormatError(ValueError):
+class GarFormatError(ClassifierError):
     """The files are not a usable GAR XML distribution."""
 
 
@@ -53,12 +55,13 @@ def region_files(folder: str) -> dict[str, dict[str, str]]:
             if match:
                 regions.setdefault(region, {})[match.group(1).upper()] = os.path.join(root, name)
     if not regions:
-        raise GarFormatError("no region folder with AS_ADDR_OBJ files: this is not a GAR "
-                             "XML distribution")
+        raise GarFormatError(_("no region folder with AS_ADDR_OBJ files: this is not a GAR "
+                               "XML distribution"))
     for region, files in sorted(regions.items()):
         if "ADDR_OBJ" not in files or "ADM_HIERARCHY" not in files:
             missing = "AS_ADDR_OBJ" if "ADDR_OBJ" not in files else "AS_ADM_HIERARCHY"
-            raise GarFormatError(f"region {region}: the {missing} file is missing")
+            raise GarFormatError(_("region %(region)s: the %(file)s file is missing"),
+                                 region=region, file=missing)
     return regions
 
 
@@ -73,9 +76,11 @@ def _iter_elements(path: str, tag: str) -> Iterator[dict]:
             while element.getprevious() is not None:
                 del element.getparent()[0]
     except etree.XMLSyntaxError as exc:
-        raise GarFormatError(f"{os.path.basename(path)} is not well-formed XML: {exc}")
+        raise GarFormatError(_("%(file)s is not well-formed XML: %(reason)s"),
+                             file=os.path.basename(path), reason=str(exc))
     if context.root is not None and context.root.getroottree().docinfo.internalDTD:
-        raise GarFormatError(f"{os.path.basename(path)} declares a DTD; refusing it")
+        raise GarFormatError(_("%(file)s declares a DTD; refusing it"),
+                             file=os.path.basename(path))
 
 
 def read_objects(path: str, seen: set | None = None) -> dict[int, GarObject]:
@@ -91,8 +96,8 @@ def read_objects(path: str, seen: set | None = None) -> dict[int, GarObject]:
             object_id = int(attrs["OBJECTID"])
             level = int(attrs["LEVEL"])
         except (KeyError, ValueError):
-            raise GarFormatError(f"{os.path.basename(path)}: an OBJECT without a numeric "
-                                 "OBJECTID or LEVEL")
+            raise GarFormatError(_("%(file)s: an OBJECT without a numeric OBJECTID or LEVEL"),
+                                 file=os.path.basename(path))
         objects[object_id] = GarObject(object_id, attrs.get("NAME", ""),
                                        attrs.get("TYPENAME", ""), level)
     return objects
@@ -107,8 +112,8 @@ def read_parents(path: str) -> dict[int, int]:
         try:
             parents[int(attrs["OBJECTID"])] = int(attrs.get("PARENTOBJID") or 0)
         except ValueError:
-            raise GarFormatError(f"{os.path.basename(path)}: an ITEM without a numeric "
-                                 "OBJECTID")
+            raise GarFormatError(_("%(file)s: an ITEM without a numeric OBJECTID"),
+                                 file=os.path.basename(path))
     return parents
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from dbfread import DBF
 from dbfread.exceptions import DBFNotFound, MissingMemoFile
 
+from .errors import ClassifierError, _
 from .text import search_key
 
 ENCODING = "cp866"
@@ -60,7 +61,7 @@ REGION_ISO = {
 }
 
 
-class KladrFormatError(ValueError):
+class KladrFormatError(ClassifierError):
     """The files are not a usable KLADR distribution; the message says why."""
 
 
@@ -105,7 +106,8 @@ class KladrCode:
 def parse_code(code: str) -> KladrCode:
     code = (code or "").strip()
     if not code.isdigit() or len(code) not in (13, 17):
-        raise KladrFormatError(f"{code!r} is not a KLADR code (13 or 17 digits)")
+        raise KladrFormatError(_("%(code)s is not a KLADR code (13 or 17 digits)"),
+                               code=repr(code))
     street = code[11:15] if len(code) == 17 else ""
     return KladrCode(code[:2], code[2:5], code[5:8], code[8:11], street, code[-2:])
 
@@ -124,8 +126,9 @@ def find_tables(folder: str) -> dict[str, str]:
     missing = [f"{table}.DBF" for table in REQUIRED_TABLES if table not in found]
     if missing:
         raise KladrFormatError(
-            "the KLADR distribution is incomplete: %s missing (found: %s)"
-            % (", ".join(missing), ", ".join(sorted(f"{t}.DBF" for t in found)) or "nothing"))
+            _("the KLADR distribution is incomplete: %(missing)s missing (found: %(found)s)"),
+            missing=", ".join(missing),
+            found=", ".join(sorted(f"{t}.DBF" for t in found)) or "-")
     return found
 
 
@@ -139,11 +142,12 @@ def read_table(path: str, table: str) -> Iterator[dict]:
         names = set(dbf.field_names)
     except (DBFNotFound, MissingMemoFile, OSError, ValueError, UnicodeError, IndexError,
             EOFError) as exc:
-        raise KladrFormatError(f"{table}.DBF cannot be read as a DBF file: {exc}")
+        raise KladrFormatError(_("%(table)s.DBF cannot be read as a DBF file: %(reason)s"),
+                               table=table, reason=str(exc))
     missing = [f for f in TABLE_FIELDS[table] if f not in names]
     if missing:
-        raise KladrFormatError(f"{table}.DBF does not have the official layout: fields "
-                               f"{', '.join(missing)} missing")
+        raise KladrFormatError(_("%(table)s.DBF does not have the official layout: fields "
+                                 "%(fields)s missing"), table=table, fields=", ".join(missing))
     try:
         for number, record in enumerate(dbf, 1):
             row = {key: (value or "").strip() if isinstance(value, str) else value
@@ -151,14 +155,15 @@ def read_table(path: str, table: str) -> Iterator[dict]:
             name = row.get("NAME") or row.get("SOCRNAME") or ""
             if _NOT_CP866_TEXT.search(name):
                 raise KladrFormatError(
-                    f"{table}.DBF row {number}: the text is not in CP866 ({name[:20]!r}); "
-                    "the official files are CP866 (DOS): use the files as published, "
-                    "not re-encoded ones")
+                    _("%(table)s.DBF row %(row)s: the text is not in CP866 (%(text)s); the "
+                      "official files are CP866 (DOS): use the files as published, not "
+                      "re-encoded ones"), table=table, row=number, text=repr(name[:20]))
             yield row
     except KladrFormatError:
         raise
     except (OSError, ValueError, UnicodeError, IndexError, EOFError, TypeError) as exc:
-        raise KladrFormatError(f"{table}.DBF is damaged: {exc}")
+        raise KladrFormatError(_("%(table)s.DBF is damaged: %(reason)s"), table=table,
+                               reason=str(exc))
 
 
 def read_socrbase(path: str) -> dict[tuple[int, str], str]:
@@ -168,7 +173,8 @@ def read_socrbase(path: str) -> dict[tuple[int, str], str]:
         try:
             level = int(row["LEVEL"])
         except (TypeError, ValueError):
-            raise KladrFormatError(f"SOCRBASE.DBF: level {row['LEVEL']!r} is not a number")
+            raise KladrFormatError(_("SOCRBASE.DBF: level %(level)s is not a number"),
+                                   level=repr(row["LEVEL"]))
         types[(level, row["SCNAME"])] = row["SOCRNAME"]
     return types
 
@@ -252,7 +258,7 @@ def read_places(tables: dict[str, str], types: dict, altnames: dict[str, str]):
         if code.actuality == "00" and code.level in (1, 2, 3):
             parents[code.object_code] = (row["NAME"], row["SOCR"], code.level)
     if not parents:
-        raise KladrFormatError("KLADR.DBF holds no current region: is it the right file?")
+        raise KladrFormatError(_("KLADR.DBF holds no current region: is it the right file?"))
 
     places: list[Place] = []
     aliases: list[tuple[str, str]] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from . import gar, kladr
+from .errors import _
 
 
 def detect(folder: str) -> str:
@@ -22,9 +23,9 @@ def detect(folder: str) -> str:
                 return "gar"
             if upper in ("KLADR.DBF", "STREET.DBF", "SOCRBASE.DBF", "ALTNAMES.DBF"):
                 return "kladr"
-    raise kladr.KladrFormatError(
+    raise kladr.KladrFormatError(_(
         "no KLADR table (KLADR.DBF, STREET.DBF, SOCRBASE.DBF, ALTNAMES.DBF) and no GAR "
-        "file (AS_ADDR_OBJ_*.XML) found: this is not an address classifier distribution")
+        "file (AS_ADDR_OBJ_*.XML) found: this is not an address classifier distribution"))
 
 
 def read_kladr(folder: str, progress=lambda fraction, message: None):
