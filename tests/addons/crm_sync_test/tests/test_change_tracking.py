@@ -3,8 +3,6 @@ tombstones on unlink, no marks while the sync itself writes."""
 
 from datetime import datetime, timedelta
 
-from odoo import fields
-
 from .common import SyncCase
 
 
@@ -20,7 +18,10 @@ class TestMixinOnEveryModel(SyncCase):
         self.assertFalse(binding.dirty, f"{record._name}: {list(untracked)} is not synced")
         record.with_context(crm_sync_no_mark=True).write(tracked)
         self.assertFalse(binding.dirty, "the sync's own write must not mark")
-        before = fields.Datetime.now() - timedelta(seconds=1)
+        # The mark is stamped with PostgreSQL's now(): the start of the test class's
+        # transaction, seconds ago on a loaded machine, not Python's clock.
+        self.env.cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+        before = self.env.cr.fetchone()[0].replace(microsecond=0)
         record.write(tracked)
         self.assertTrue(binding.dirty)
         self.assertGreaterEqual(binding.local_changed_at, before)
