@@ -26,10 +26,11 @@ FORMAT_ERRORS = (ArchiveError, KladrFormatError, GarFormatError)
 
 
 def _wanted(name):
-    """What to unpack: the KLADR tables and GAR's object and hierarchy files (a GAR
-    archive also holds houses, rooms and parameters we do not use, tens of GB)."""
+    """What to unpack: the KLADR tables and GAR's object, hierarchy and object
+    parameter (postal codes) files (a GAR archive also holds houses, rooms and their
+    parameters we do not use, tens of GB)."""
     base = os.path.basename(name).upper()
-    return (base.endswith(".DBF")
+    return (base.endswith(".DBF") or base.startswith("AS_ADDR_OBJ_PARAMS_")
             or base.startswith("AS_ADDR_OBJ_2") or base.startswith("AS_ADM_HIERARCHY_2")
             or base.startswith("AS_ADDR_OBJ_1") or base.startswith("AS_ADM_HIERARCHY_1"))
 
@@ -215,7 +216,7 @@ class CrmKladrImport(models.Model):
                                          progress=self._set_progress)
             self._set_progress(0.6, _("Applying the changes"))
             places, streets = store._apply_delta(data["places"], data["streets"],
-                                                 data["seen"])
+                                                 data["seen"], data["zips"])
             return {"places": places, "streets": streets, "houses": 0,
                     "data_format": data_format}
         reader = loader.read_kladr if data_format == "kladr" else loader.read_gar

@@ -176,13 +176,25 @@ class CrmKladrStore(models.AbstractModel):
         return self._copy_rows("crm_kladr_altname__new", ("old_code", "new_code"),
                                altnames.items())
 
-    def _apply_delta(self, places, streets, seen):
+    def _apply_delta(self, places, streets, seen, zips=None):
         """A GAR delta, in this transaction: every object the delta mentions is
-        replaced by its current version, or removed when it has none."""
+        replaced by its current version, or removed when it has none. ``zips``
+        ({object id: postal code or ""}) are the postal codes the delta's parameters
+        set or end; an object the delta changes without a postal code parameter keeps
+        the one it had."""
         cr = self.env.cr
         codes = [str(object_id) for object_id in seen]
+        cr.execute("CREATE TEMP TABLE crm_kladr_zip_tmp (code varchar PRIMARY KEY, "
+                   "zip varchar NOT NULL) ON COMMIT DROP")
         for start in range(0, len(codes), 10_000):
             chunk = codes[start:start + 10_000]
+            cr.execute("""INSERT INTO crm_kladr_zip_tmp (code, zip)
+                          SELECT DISTINCT ON (code) code, zip FROM (
+                              SELECT code, zip FROM crm_kladr_place
+                               WHERE code = ANY(%s) AND zip <> ''
+                              UNION ALL
+                              SELECT code, zip FROM crm_kladr_street
+                               WHERE code = ANY(%s) AND zip <> '') known""", [chunk, chunk])
             cr.execute("DELETE FROM crm_kladr_place WHERE code = ANY(%s)", [chunk])
             cr.execute("DELETE FROM crm_kladr_street WHERE code = ANY(%s)", [chunk])
         self._copy_rows(
@@ -193,6 +205,17 @@ class CrmKladrStore(models.AbstractModel):
         self._copy_rows("crm_kladr_street",
                         ("code", "place_code", "name", "socr", "zip", "search_key"),
                         (tuple(s[:5]) + (search_key(s[2]),) for s in streets))
+        if zips:
+            changed = [str(object_id) for object_id in zips]
+            for start in range(0, len(changed), 10_000):
+                cr.execute("DELETE FROM crm_kladr_zip_tmp WHERE code = ANY(%s)",
+                           [changed[start:start + 10_000]])
+            self._copy_rows("crm_kladr_zip_tmp", ("code", "zip"),
+                            ((str(object_id), zip_code) for object_id, zip_code in zips.items()))
+        for table in ("crm_kladr_place", "crm_kladr_street"):
+            cr.execute(f"""UPDATE {table} t SET zip = z.zip FROM crm_kladr_zip_tmp z
+                            WHERE t.code = z.code AND t.zip IS DISTINCT FROM z.zip""")
+        cr.execute("DROP TABLE crm_kladr_zip_tmp")
         return len(places), len(streets)
 
     def _known_place(self, object_id):

@@ -128,6 +128,8 @@ class TestKladrImport(KladrCase):
                 target.write(os.path.join(root, "77", name), f"77/{name}")
             target.writestr("77/AS_HOUSES_20240101_0a1b2c3d-0000-0000-0000-000000000003.XML",
                             b"<HOUSES/>")
+            target.writestr("77/AS_HOUSES_PARAMS_20240101_0a1b2c3d-0000-0000-0000-00000005.XML",
+                            b"<PARAMS/>")
         job = self.make_job(archive)
         job.action_run_now()
         self.assertEqual((job.state, job.data_format, job.places, job.streets),
@@ -138,3 +140,9 @@ class TestKladrImport(KladrCase):
         streets = self.env["crm.kladr.suggest"].suggest("street", query="твер",
                                                         place_code=moscow["code"])
         self.assertEqual([s["label"] for s in streets], ["ул. Тверская"])
+        # the postal codes of AS_ADDR_OBJ_PARAMS fill the zip, as with KLADR
+        self.assertEqual(streets[0]["zip"], "125009")
+        zelenograd = self.env["crm.kladr.suggest"].suggest("city", query="зелен")[0]
+        self.assertEqual((zelenograd["label"], zelenograd["zip"]), ("г. Зеленоград", "124482"))
+        self.assertEqual(moscow["zip"], "")  # its only postal code is not yet in force
+        self.assertEqual(self.env["crm.kladr.store"].lookup("3")["zip"], "125009")

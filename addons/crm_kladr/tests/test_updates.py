@@ -112,6 +112,36 @@ class TestFnsUpdates(PeerCaseMixin, KladrCase):
         streets = self.env["crm.kladr.suggest"].suggest("street", query="",
                                                         place_code=moscow["code"])
         self.assertEqual([s["label"] for s in streets], ["ул. Тверская-Ямская"])
+        self.assertEqual(streets[0]["zip"], "125009")
+
+    def test_gar_delta_postal_codes(self):
+        """A delta's parameters change the zip of objects it does not otherwise touch;
+        an object it changes without a postal code parameter keeps its zip."""
+        self.params.set_param("crm_kladr.update_format", "gar")
+        self.peer.add_release(20240112, gar_full=gar_zip(), gar_delta=b"unused")
+        self.env["crm.kladr.import"]._check_updates()
+        # the street renamed, no parameter for it; Zelenograd's postal code replaced
+        # (the old value ended, a new one in force); Moscow gets one
+        self.peer.add_release(20240119, gar_full=b"not used", gar_delta=gar_zip(
+            name="Тверская-Ямская", params=[
+                ("2", "5", "124482", "2011-01-01", "2024-01-01"),
+                ("2", "5", "124460", "2024-01-01", "2079-06-06"),
+                ("1", "5", "101000", "2024-01-01", "2079-06-06")]))
+        jobs = self.env["crm.kladr.import"]._check_updates()
+        self.assertEqual((jobs.state, jobs.is_delta), ("done", True), jobs.error)
+        suggest = self.env["crm.kladr.suggest"].suggest
+        self.assertEqual(suggest("city", query="зелен")[0]["zip"], "124460")
+        moscow = suggest("city", query="москва")[0]
+        self.assertEqual(moscow["zip"], "101000")
+        streets = suggest("street", query="", place_code=moscow["code"])
+        self.assertEqual([(s["label"], s["zip"]) for s in streets],
+                         [("ул. Тверская-Ямская", "125009")])
+        # a delta ending a postal code without a new one clears it
+        self.peer.add_release(20240126, gar_full=b"not used", gar_delta=gar_zip(
+            params=[("3", "5", "125009", "2016-05-01", "2024-01-02")]))
+        jobs = self.env["crm.kladr.import"]._check_updates()
+        self.assertEqual(jobs.state, "done", jobs.error)
+        self.assertEqual(self.env["crm.kladr.store"].lookup("3")["zip"], "")
 
     def test_service_down_or_archive_missing_changes_nothing(self):
         self.peer.add_release(20240119, kladr=kladr_7z())

@@ -1,5 +1,6 @@
 """The plain-Python part: codes, text keys, DBF reading, archives, GAR streaming."""
 
+import datetime
 import os
 import tempfile
 import zipfile
@@ -140,6 +141,32 @@ class TestKladrUtils(BaseCase):
         self.assertEqual({s[2] for s in streets}, {"Тверская"})  # not the inactive one
         tverskaya = next(s for s in streets if s[2] == "Тверская")
         self.assertEqual(tverskaya[1], "1")
+        # postal codes: only the one in force today, only the postal code type
+        self.assertEqual(tverskaya[4], "125009")
+        self.assertEqual({p[1]: p[7] for p in places}, {"Москва": "", "Зеленоград": "124482"})
+
+    def test_gar_postal_codes_by_dates(self):
+        folder = os.path.join(self.tmp, "gar", "77")
+        os.makedirs(folder)
+        write_gar_params(folder, GAR_PARAMS + [("4", "5", "999999", "2011-01-01",
+                                                "2012-01-01")])
+        path = os.path.join(
+            folder, "AS_ADDR_OBJ_PARAMS_20240101_0a1b2c3d-0000-0000-0000-000000000004.XML")
+        self.assertEqual(gar.read_postal_codes(path, datetime.date(2024, 1, 1)),
+                         {1: "", 2: "124482", 3: "125009", 4: ""})
+        self.assertEqual(gar.read_postal_codes(path, datetime.date(2015, 1, 1))[3], "103009")
+        self.assertEqual(gar.read_postal_codes(path, datetime.date(3000, 1, 1)),
+                         {1: "", 2: "", 3: "", 4: ""})
+
+    def test_gar_params_are_optional_and_parsed_safely(self):
+        folder = os.path.join(self.tmp, "gar", "77")
+        write_gar_region(folder, params=None)
+        regions = gar.region_files(os.path.join(self.tmp, "gar"))
+        places, streets = gar.read_region("77", regions["77"])
+        self.assertEqual({s[4] for s in streets} | {p[7] for p in places}, {""})
+        write_gar_params(folder, GAR_PARAMS, doctype='<!DOCTYPE x [<!ENTITY e "e">]>')
+        with self.assertRaisesRegex(gar.GarFormatError, "DTD"):
+            gar.read_region("77", gar.region_files(os.path.join(self.tmp, "gar"))["77"])
 
     def test_gar_refuses_entities(self):
         folder = os.path.join(self.tmp, "gar", "77")
@@ -150,10 +177,34 @@ class TestKladrUtils(BaseCase):
             gar.read_region("77", regions["77"])
 
 
-def write_gar_region(folder, doctype="", name="Тверская"):
+# (OBJECTID, TYPEID, VALUE, STARTDATE, ENDDATE): type 5 is the postal code, 6 OKATO
+GAR_PARAMS = [
+    ("1", "5", "101000", "2999-01-01", "2999-12-31"),  # not yet in force
+    ("1", "6", "45000000000", "2011-01-01", "2079-06-06"),  # OKATO, not a zip
+    ("2", "5", "124482", "2011-01-01", "2079-06-06"),
+    ("3", "5", "103009", "2011-01-01", "2016-05-01"),  # ended
+    ("3", "5", "125009", "2016-05-01", "2079-06-06"),
+]
+
+
+def write_gar_params(folder, params, doctype=""):
+    rows = "".join(
+        f'<PARAM ID="{n}" OBJECTID="{oid}" CHANGEID="{n}" CHANGEIDEND="0" TYPEID="{typeid}" '
+        f'VALUE="{value}" UPDATEDATE="{start}" STARTDATE="{start}" ENDDATE="{end}"/>'
+        for n, (oid, typeid, value, start, end) in enumerate(params, 1))
+    with open(os.path.join(
+            folder, "AS_ADDR_OBJ_PARAMS_20240101_0a1b2c3d-0000-0000-0000-000000000004.XML"),
+            "w", encoding="utf-8") as out:
+        out.write(f'<?xml version="1.0" encoding="utf-8"?>{doctype}<PARAMS>{rows}</PARAMS>')
+
+
+def write_gar_region(folder, doctype="", name="Тверская", params=GAR_PARAMS):
     """A GAR region folder: Moscow (level 1, a city), Zelenograd (city in it), a current
-    street, an outdated version of it and an inactive one."""
+    street, an outdated version of it and an inactive one; their parameters (postal
+    codes) unless ``params`` is None."""
     os.makedirs(folder, exist_ok=True)
+    if params is not None:
+        write_gar_params(folder, params)
     objects = [
         ("1", "Москва", "г", "1", "1", "1"),
         ("2", "Зеленоград", "г", "5", "1", "1"),

@@ -1,7 +1,9 @@
 """The FIAS successor GAR (ГАР, "государственный адресный реестр") in its XML form:
 a zip of region folders ``01``…``99`` each holding ``AS_ADDR_OBJ_<date>_<guid>.XML``
 (``<ADDRESSOBJECTS><OBJECT …/>``, one element per version of an object) and
-``AS_ADM_HIERARCHY_…`` (``<ITEMS><ITEM OBJECTID PARENTOBJID ISACTIVE …/>``).
+``AS_ADM_HIERARCHY_…`` (``<ITEMS><ITEM OBJECTID PARENTOBJID ISACTIVE …/>``), and
+optionally ``AS_ADDR_OBJ_PARAMS_…`` (``<PARAMS><PARAM OBJECTID TYPEID VALUE STARTDATE
+ENDDATE …/>``): the objects' parameters, of which we take the postal code.
 
 Only versions with ISACTUAL="1" and ISACTIVE="1" are kept. The files are streamed
 (lxml iterparse, elements cleared as they go) with a parser that resolves no entity,
@@ -12,6 +14,7 @@ Plain Python; no odoo import.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 from collections.abc import Iterator
@@ -27,7 +30,11 @@ from .errors import ClassifierError, _
 PLACE_LEVELS = {5, 6}
 STREET_LEVELS = {7, 8}
 CITY_TYPES = {"г", "г."}
-_FILE = re.compile(r"AS_(ADDR_OBJ|ADM_HIERARCHY)_(\d{8})_[0-9a-fA-F-]+\.XML$", re.I)
+_FILE = re.compile(r"AS_(ADDR_OBJ|ADM_HIERARCHY|ADDR_OBJ_PARAMS)_(\d{8})_[0-9a-fA-F-]+\.XML$",
+                   re.I)
+# AS_PARAM_TYPES: 5 = "Почтовый индекс" (code PostIndex)
+POSTAL_CODE_TYPE = "5"
+_ZIP = re.compile(r"\d{6}$")
 
 
 class GarFormatError(ClassifierError):
@@ -59,6 +66,7 @@ def region_files(folder: str) -> dict[str, dict[str, str]]:
                                "XML distribution"))
     for region, files in sorted(regions.items()):
         if "ADDR_OBJ" not in files or "ADM_HIERARCHY" not in files:
+            # (AS_ADDR_OBJ_PARAMS is optional: without it the places have no zip)
             missing = "AS_ADDR_OBJ" if "ADDR_OBJ" not in files else "AS_ADM_HIERARCHY"
             raise GarFormatError(_("region %(region)s: the %(file)s file is missing"),
                                  region=region, file=missing)
@@ -117,6 +125,32 @@ def read_parents(path: str) -> dict[int, int]:
     return parents
 
 
+def read_postal_codes(path: str, today: datetime.date | None = None) -> dict[int, str]:
+    """OBJECTID → postal code in force ``today`` (STARTDATE <= today < ENDDATE), from
+    an AS_ADDR_OBJ_PARAMS file. An object whose postal codes all ended maps to ""
+    (a delta uses that to clear the zip it had)."""
+    today = (today or datetime.date.today()).isoformat()
+    codes: dict[int, str] = {}
+    started: dict[int, str] = {}
+    for attrs in _iter_elements(path, "PARAM"):
+        if attrs.get("TYPEID") != POSTAL_CODE_TYPE:
+            continue
+        try:
+            object_id = int(attrs["OBJECTID"])
+        except (KeyError, ValueError):
+            raise GarFormatError(_("%(file)s: a PARAM without a numeric OBJECTID"),
+                                 file=os.path.basename(path))
+        value = (attrs.get("VALUE") or "").strip()
+        # ISO dates compare as text; a missing end date is open
+        start = (attrs.get("STARTDATE") or "")[:10]
+        end = (attrs.get("ENDDATE") or "9999-12-31")[:10]
+        current = start <= today < end and _ZIP.match(value)
+        codes.setdefault(object_id, "")
+        if current and start >= started.get(object_id, ""):
+            codes[object_id], started[object_id] = value, start
+    return codes
+
+
 def _chain_ids(parents: dict[int, int], object_id: int):
     parent, seen = parents.get(object_id), 0
     while parent and seen < 20:
@@ -131,14 +165,20 @@ def _short(obj: GarObject) -> str:
     return f"{socr}. {obj.name}" if socr else obj.name
 
 
-def read_region(region: str, files: dict[str, str], known_place=None, seen=None):
+def read_region(region: str, files: dict[str, str], known_place=None, seen=None,
+                zips=None, today=None):
     """(places, streets) of one region folder, in the shapes the store loads:
     places (code, name, socr, type name, level, region, context, zip, rank) and
     streets (code, place code, name, socr, zip). For a delta, ``known_place(object
     id) -> place code | None`` places a street whose parents are not in the delta,
-    and ``seen`` collects every OBJECTID of the delta."""
+    ``seen`` collects every OBJECTID of the delta, and ``zips`` every postal code
+    the delta's parameters set or end ({OBJECTID: zip or ""})."""
     objects = read_objects(files["ADDR_OBJ"], seen)
     parents = read_parents(files["ADM_HIERARCHY"])
+    postal_codes = (read_postal_codes(files["ADDR_OBJ_PARAMS"], today)
+                    if "ADDR_OBJ_PARAMS" in files else {})
+    if zips is not None:
+        zips.update(postal_codes)
 
     def ancestors(object_id):
         seen = 0
@@ -159,7 +199,8 @@ def read_region(region: str, files: dict[str, str], known_place=None, seen=None)
             rank = 0 if is_city_region else (2 if socr == "г" else 4)
             places.append((str(obj.object_id), obj.name, socr, "",
                            1 if is_city_region else (3 if obj.level == 5 else 4),
-                           region, ", ".join(context), "", rank))
+                           region, ", ".join(context), postal_codes.get(obj.object_id, ""),
+                           rank))
         elif obj.level in STREET_LEVELS:
             place = next((a for a in ancestors(obj.object_id)
                           if a.level in PLACE_LEVELS
@@ -170,5 +211,6 @@ def read_region(region: str, files: dict[str, str], known_place=None, seen=None)
                                                    _chain_ids(parents, obj.object_id))), None)
             if place_code is not None:
                 streets.append((str(obj.object_id), place_code, obj.name,
-                                obj.type_name.rstrip("."), ""))
+                                obj.type_name.rstrip("."),
+                                postal_codes.get(obj.object_id, "")))
     return places, streets

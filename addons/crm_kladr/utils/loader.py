@@ -59,13 +59,15 @@ def read_gar(folder: str, progress=lambda fraction, message: None):
 
 
 def read_gar_delta(folder: str, known_place, progress=lambda fraction, message: None):
-    """A GAR delta: the changed objects (current ones to upsert) and every object id
-    the delta mentions (to replace or remove)."""
+    """A GAR delta: the changed objects (current ones to upsert), every object id
+    the delta mentions (to replace or remove) and the postal codes it sets or ends
+    (also of objects the delta does not otherwise change)."""
     regions = gar.region_files(folder)
-    places, streets, seen = [], [], set()
+    places, streets, seen, zips = [], [], set(), {}
     for number, (region, files) in enumerate(sorted(regions.items()), 1):
         progress(0.05 + 0.5 * number / len(regions), f"GAR delta region {region}")
-        region_places, region_streets = gar.read_region(region, files, known_place, seen)
+        region_places, region_streets = gar.read_region(region, files, known_place, seen,
+                                                        zips)
         places.extend(region_places)
         streets.extend(region_streets)
-    return {"places": places, "streets": streets, "seen": seen}
+    return {"places": places, "streets": streets, "seen": seen, "zips": zips}
