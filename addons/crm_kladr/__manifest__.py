@@ -7,7 +7,7 @@
     "author": "CRM Connectors for Odoo",
     "website": "https://example.com/crm-connectors",
     "license": "LGPL-3",
-    "depends": ["base", "base_setup", "contacts", "crm"],
+    "depends": ["base", "base_setup", "bus", "contacts", "crm"],
     "external_dependencies": {"python": ["dbfread", "py7zr", "zeep"]},
     "data": [
         "security/ir.model.access.csv",

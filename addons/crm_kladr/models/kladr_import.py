@@ -131,10 +131,26 @@ class CrmKladrImport(models.Model):
         serialization failure). Elsewhere (a button, the tests) a plain write."""
         if not self.env.context.get("kladr_live_progress"):
             self.write(values)
+            self._notify_progress()
             return
         with self.env.registry.cursor() as cr:
-            self.with_env(self.env(cr=cr)).write(values)
+            job = self.with_env(self.env(cr=cr))
+            job.write(values)
+            job._notify_progress()  # delivered when this short transaction commits
         self.invalidate_recordset()
+
+    def _notify_progress(self):
+        """Tell the open import forms that the job moved: a bus notification to the
+        administrators (the only users who see imports); the form re-reads the job
+        when it arrives."""
+        admins = self.env["res.users"].sudo().search(
+            [("groups_id", "in", self.env.ref("base.group_system").id), ("share", "=", False)])
+        bus = self.env["bus.bus"].sudo()
+        for job in self:
+            payload = {"id": job.id, "state": job.state, "progress": job.progress,
+                       "progress_message": job.progress_message or ""}
+            for partner in admins.partner_id:
+                bus._sendone(partner, "crm_kladr.import_progress", payload)
 
     def _run(self, source_path=None):
         """Import, recording the outcome on the job. ``source_path`` (an archive or a

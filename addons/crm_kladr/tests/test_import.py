@@ -1,6 +1,7 @@
 """Imports from archives and folders, and every way one can fail without losing the
 data already loaded."""
 
+import json
 import os
 import tempfile
 import zipfile
@@ -40,6 +41,20 @@ class TestKladrImport(KladrCase):
         job = self.make_job(folder=folder)
         job.action_run_now()
         self.assertEqual((job.state, job.places), ("done", 7), job.error)
+
+    def test_progress_is_announced_on_the_bus(self):
+        """Each step of a job is sent to the administrators, for their open forms."""
+        job = self.env["crm.kladr.import"].create({"origin": "folder", "folder": self.tmp})
+        job._set_progress(0.5, "Loading streets")
+        self.env.cr.precommit.run()  # the bus rows are written when the step commits
+        admin_channel = json.dumps(
+            [self.env.cr.dbname, "res.partner", self.env.ref("base.partner_admin").id],
+            separators=(",", ":"))
+        messages = [json.loads(m.message) for m in self.env["bus.bus"].sudo().search(
+            [("channel", "=", admin_channel)])]
+        self.assertIn({"type": "crm_kladr.import_progress",
+                       "payload": {"id": job.id, "state": "draft", "progress": 50.0,
+                                   "progress_message": "Loading streets"}}, messages)
 
     def test_queued_import_runs_in_the_scheduled_action(self):
         folder = write_distribution(tempfile.mkdtemp(dir=self.tmp))

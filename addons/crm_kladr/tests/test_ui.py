@@ -37,3 +37,13 @@ class TestKladrTour(HttpCase):
         partner_view = self.env["res.partner"].get_views([(False, "form")])["views"]["form"]
         # the main address and the other addresses (contacts' inline form)
         self.assertGreaterEqual(partner_view["arch"].count('widget="kladr_address"'), 4)
+
+    def test_import_form_follows_the_progress(self):
+        """The open import form shows each step the job writes, up to done, without
+        being reloaded (the tour writes the steps from other requests)."""
+        job = self.env["crm.kladr.import"].create({
+            "name": "Live progress import", "origin": "folder", "folder": "/nonexistent",
+            "state": "running", "progress": 10, "progress_message": "Unpacking the archive"})
+        self.start_tour(f"/odoo/action-crm_kladr.crm_kladr_import_action/{job.id}",
+                        "crm_kladr_import_progress_tour", login="admin")
+        self.assertEqual((job.state, job.progress), ("done", 100))
