@@ -158,6 +158,20 @@ class TestKladrUtils(BaseCase):
         self.assertEqual(gar.read_postal_codes(path, datetime.date(3000, 1, 1)),
                          {1: "", 2: "", 3: "", 4: ""})
 
+    def test_gar_delta_region_with_parameters_only(self):
+        root = os.path.join(self.tmp, "delta")
+        write_gar_region(os.path.join(root, "77"))
+        os.makedirs(os.path.join(root, "50"))
+        write_gar_params(os.path.join(root, "50"), [("9", "5", "141700", "2020-01-01",
+                                                     "2079-06-06")])
+        data = loader.read_gar_delta(root, known_place=lambda object_id: None)
+        self.assertEqual((data["zips"][9], data["zips"][3]), ("141700", "125009"))
+        self.assertEqual(len(data["streets"]), 1)
+        # a region with objects but no hierarchy is still refused
+        os.remove(next(str(p) for p in Path(root, "77").glob("AS_ADM_HIERARCHY_*")))
+        with self.assertRaisesRegex(gar.GarFormatError, "AS_ADM_HIERARCHY"):
+            gar.region_files(root)
+
     def test_gar_params_are_optional_and_parsed_safely(self):
         folder = os.path.join(self.tmp, "gar", "77")
         write_gar_region(folder, params=None)

@@ -61,12 +61,14 @@ def region_files(folder: str) -> dict[str, dict[str, str]]:
             match = _FILE.match(name)
             if match:
                 regions.setdefault(region, {})[match.group(1).upper()] = os.path.join(root, name)
-    if not regions:
+    if not any("ADDR_OBJ" in files for files in regions.values()):
         raise GarFormatError(_("no region folder with AS_ADDR_OBJ files: this is not a GAR "
                                "XML distribution"))
     for region, files in sorted(regions.items()):
-        if "ADDR_OBJ" not in files or "ADM_HIERARCHY" not in files:
-            # (AS_ADDR_OBJ_PARAMS is optional: without it the places have no zip)
+        # AS_ADDR_OBJ_PARAMS is optional (without it the places have no zip), and a
+        # delta's region may hold nothing but changed parameters
+        if ("ADDR_OBJ" in files or "ADM_HIERARCHY" in files) and (
+                "ADDR_OBJ" not in files or "ADM_HIERARCHY" not in files):
             missing = "AS_ADDR_OBJ" if "ADDR_OBJ" not in files else "AS_ADM_HIERARCHY"
             raise GarFormatError(_("region %(region)s: the %(file)s file is missing"),
                                  region=region, file=missing)
@@ -173,8 +175,8 @@ def read_region(region: str, files: dict[str, str], known_place=None, seen=None,
     id) -> place code | None`` places a street whose parents are not in the delta,
     ``seen`` collects every OBJECTID of the delta, and ``zips`` every postal code
     the delta's parameters set or end ({OBJECTID: zip or ""})."""
-    objects = read_objects(files["ADDR_OBJ"], seen)
-    parents = read_parents(files["ADM_HIERARCHY"])
+    objects = read_objects(files["ADDR_OBJ"], seen) if "ADDR_OBJ" in files else {}
+    parents = read_parents(files["ADM_HIERARCHY"]) if "ADM_HIERARCHY" in files else {}
     postal_codes = (read_postal_codes(files["ADDR_OBJ_PARAMS"], today)
                     if "ADDR_OBJ_PARAMS" in files else {})
     if zips is not None:
