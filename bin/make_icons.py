@@ -23,6 +23,7 @@ ICONS = {
     "crm_webforms": ("#1F7A8C", "WF"),
     "crm_google_sync": ("#1A73E8", "G"),
     "crm_commerceml": ("#C8102E", "1C"),
+    "crm_kladr": ("#1F7A5C", "KL"),
 }
 
 

@@ -1,0 +1,1 @@
+from . import test_import, test_search, test_ui, test_utils
