@@ -13,9 +13,11 @@ from .base import (
     route,
 )
 from .contacts import ContactsPeer
+from .domino import DominoPeer
 
 __all__ = [
     "ContactsPeer",
+    "DominoPeer",
     "Fault",
     "HTTPError",
     "Headers",
