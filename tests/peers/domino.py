@@ -284,7 +284,7 @@ class DominoPeer(Peer):
 
     @route("GET", DB + r"/api/data/documents")
     def documents_since(self, request, db):
-        database = self._database(db)
+        database = self._database(db, document=True)
         since = request.arg("since")
         floor = self._parse_date(since, "since") if since else None
         search = request.arg("search")
