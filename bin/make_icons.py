@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # addon -> (background colour, short label drawn in the middle)
 ICONS = {
     "crm_sync_base": ("#5B4B8A", ""),
+    "crm_domino_sync": ("#F2B705", "N"),
 }
 
 
