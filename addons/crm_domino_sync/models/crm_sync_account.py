@@ -260,6 +260,9 @@ class CrmSyncAccount(models.Model):
     def _domino_das_message(self, exc):
         """Which Domino Access Services setting to enable: the three steps of seed 003,
         with the README section that shows them."""
+        # Built outside _(): the message extractor evaluates the arguments it sees.
+        links = {anchor: f"{HELP_PAGE}#{anchor}"
+                 for anchor in ("das-server", "das-view", "das-database")}
         if exc.step in ("server_data", "server_calendar"):
             service = _("Calendar") if exc.step == "server_calendar" else _("Data")
             return _(
@@ -269,7 +272,7 @@ class CrmSyncAccount(models.Model):
                 "Domino Web Engine, and under Domino Access Services select Data and "
                 "Calendar as enabled services; save the document and restart HTTP. See the "
                 "README, section \"Enable DAS on the server\": %(link)s",
-                account=self.name, service=service, link=f"{HELP_PAGE}#das-server")
+                account=self.name, service=service, link=links["das-server"])
         if exc.step == "view":
             return _(
                 "%(account)s: the view %(view)s of %(db)s does not allow Domino Access "
@@ -277,7 +280,7 @@ class CrmSyncAccount(models.Model):
                 "properties, tab Advanced, and tick \"Allow Domino Data Service "
                 "operations\". See the README, section \"Enable DAS on a view\": %(link)s",
                 account=self.name, view=exc.view, db=exc.database,
-                link=f"{HELP_PAGE}#das-view")
+                link=links["das-view"])
         if exc.step == "database_views_only":
             return _(
                 "%(account)s: the database %(db)s allows Domino Access Services for views "
@@ -285,13 +288,13 @@ class CrmSyncAccount(models.Model):
                 "properties, tab Advanced, and set \"Allow Domino Data Service\" to "
                 "\"Views and documents\". See the README, section \"Enable DAS on a "
                 "database\": %(link)s", account=self.name, db=exc.database,
-                link=f"{HELP_PAGE}#das-database")
+                link=links["das-database"])
         return _(
             "%(account)s: the database %(db)s does not allow Domino Access Services. "
             "Enable DAS on the database: in Domino Designer open the database properties, "
             "tab Advanced, and set \"Allow Domino Data Service\" to \"Views and "
             "documents\". See the README, section \"Enable DAS on a database\": %(link)s",
-            account=self.name, db=exc.database, link=f"{HELP_PAGE}#das-database")
+            account=self.name, db=exc.database, link=links["das-database"])
 
     # ------------------------------------------------------------------ buttons
 
