@@ -59,6 +59,30 @@ class TestDominoTasks(DominoCase):
         self.assertEqual(run.local_updated, 1, run.message)
         self.assertFalse(self.activities().active)
 
+    def test_done_in_odoo_completes_or_deletes_the_to_do(self):
+        partner = self.Partner.create({"name": "Customer"})
+
+        def activity(summary):
+            return self.Activity.create({
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": partner.id, "activity_type_id": self.todo_type.id,
+                "summary": summary, "date_deadline": "2030-06-01",
+                "user_id": self.user.id})
+
+        kept, dropped = activity("Kept when done"), activity("Dropped when done")
+        self.sync()
+        self.todo_type.sudo().keep_done = True
+        kept.action_feedback("ok")
+        self.todo_type.sudo().keep_done = False
+        dropped.action_feedback("ok")
+
+        run = self.sync()
+
+        self.assertEqual((run.remote_updated, run.remote_deleted), (1, 1), run.message)
+        tasks = self.peer.tasks()
+        self.assertEqual([t["Subject"] for t in tasks], ["Kept when done"])
+        self.assertTrue(tasks[0]["CompletedDateTime"])
+
     def test_to_do_view_not_enabled(self):
         self.peer.disable(db="mail/aadmin.nsf", view="($ToDo)")
         run = self.sync()
