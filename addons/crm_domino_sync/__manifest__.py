@@ -14,6 +14,9 @@
         "wizard/crm_domino_meeting_views.xml",
         "wizard/crm_domino_password_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["crm_domino_sync/static/tests/tours/*.js"],
+    },
     "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,

@@ -79,6 +79,16 @@ class CrmSyncAccount(models.Model):
             account.domino_dashboard = self.env["ir.qweb"]._render(
                 "crm_domino_sync.domino_dashboard", {"runs": runs, "account": account})
 
+    @api.onchange("provider")
+    def _onchange_provider_domino(self):
+        # What Notes' own extension offers first: everything, and Notes wins conflicts.
+        if self.provider == "domino" and not self.id:
+            self.sync_events = self.sync_tasks = True
+            self.conflict_policy = "remote"
+            if not self.domino_activity_type_id:
+                self.domino_activity_type_id = self.env.ref("mail.mail_activity_data_todo",
+                                                            raise_if_not_found=False)
+
     @api.constrains("domino_member_ids", "domino_seats")
     def _check_domino_seats(self):
         for account in self.filtered(lambda a: a.provider == "domino"):
@@ -97,8 +107,9 @@ class CrmSyncAccount(models.Model):
                 vals.setdefault("conflict_policy", "remote")
                 vals.setdefault("sync_events", True)
                 vals.setdefault("sync_tasks", True)
-                vals.setdefault("domino_events_since", self._domino_range_start(
-                    vals.get("domino_event_range") or "today"))
+                if not vals.get("domino_events_since"):
+                    vals["domino_events_since"] = self._domino_range_start(
+                        vals.get("domino_event_range") or "today")
         accounts = super().create(vals_list)
         for account in accounts.filtered(lambda a: a.provider == "domino"):
             # The administrator who sets the account up is its first user.

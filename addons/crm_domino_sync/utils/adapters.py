@@ -13,6 +13,7 @@ becomes private is reported as gone (the account's deletion setting applies).
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ from odoo.addons.crm_sync_base.engine.adapter import (
 from . import mapping
 from .das import DasClient, DasMissing, parse_das_date
 
+FETCH_WORKERS = 6  # documents are fetched one per request: overlap their latency
 SINCE_MARGIN = timedelta(seconds=1)  # DAS compares times to the second
 EVENTS_AHEAD = timedelta(days=5 * 366)  # "all events" still needs an end for the range
 EVENTS_ALL_SINCE = datetime(1990, 1, 1, tzinfo=timezone.utc)
@@ -45,6 +47,26 @@ def _load_token(token: str | None) -> dict | None:
                 "private": set(state.get("private") or ())}
     except (ValueError, KeyError, TypeError):
         return None  # an unreadable token: list everything again (no duplicates)
+
+
+def _fetch_all(fetch, keys):
+    """``{key: fetch(key)}`` for every key, a few requests at a time; a key whose item
+    is gone (NotFound: deleted while we listed) is left out, the next run reports it.
+    Any other error stops the listing, as a single request would."""
+
+    def one(key):
+        try:
+            return key, fetch(key)
+        except NotFound:
+            return key, None
+
+    keys = list(keys)
+    if len(keys) < 2:
+        results = map(one, keys)
+    else:
+        with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
+            results = list(pool.map(one, keys))
+    return {key: value for key, value in results if value is not None}
 
 
 def _dump_token(at: datetime, ids: set, private: set) -> str:
@@ -110,12 +132,11 @@ class DominoDocumentAdapter(BaseAdapter):
             wanted = [u for u in in_view
                       if u in changed or (u not in state["ids"] and u not in private)]
         items = []
+        docs = _fetch_all(lambda unid: self.client.document(self.database, unid), wanted)
         for unid in wanted:
-            try:
-                doc = self.client.document(self.database, unid)
-            except NotFound:
+            if unid not in docs:
                 continue  # deleted while we listed: the next run reports it
-            item = self._item(unid, doc)
+            item = self._item(unid, docs[unid])
             if item is None:
                 private.add(unid)
                 if unid in ids:
@@ -130,19 +151,17 @@ class DominoDocumentAdapter(BaseAdapter):
         return Listing(items, _dump_token(taken_at, ids, private), complete=state is None,
                        clock_offset=self.client.last_clock_offset)
 
-    def _stored(self, unid: str) -> tuple[str | None, dict | None]:
-        doc = self.client.document(self.database, unid)
-        return doc.get("@modified"), self.to_canonical(doc)
-
+    # Writes answer 201/200 without the document; it is not read back: the next
+    # listing shows it (new in the view, or changed since) with its Last-Modified, and
+    # the binding takes that version before any later write is planned.
     def create(self, values, local_tag):
         items = dict(self.to_items(values), **{mapping.TAG_ITEM: local_tag})
         unid = self.client.create_document(self.database, self.form, items)
-        version, stored = self._stored(unid)
-        return unid, version, stored
+        return unid, None, None
 
     def update(self, remote_id, values, if_match):
         self.client.patch_document(self.database, remote_id, self.to_items(values), if_match)
-        return self._stored(remote_id)
+        return None, None
 
     def delete(self, remote_id, if_match):
         self.client.delete_document(self.database, remote_id, if_match)
@@ -221,6 +240,7 @@ class DominoEventsAdapter(BaseAdapter):
         ids = set() if state is None else state["ids"] & set(listed)
         private = set()
         items = []
+        to_fetch = []
         for event_id, summary in listed.items():
             if mapping.is_private_event(summary):
                 private.add(event_id)
@@ -232,10 +252,13 @@ class DominoEventsAdapter(BaseAdapter):
             if (state is not None and event_id in state["ids"] and modified is not None
                     and modified < state["at"]):
                 continue  # unchanged since the last listing
-            try:
-                item = self._item(self.client.event(self.database, event_id))
-            except NotFound:
+            to_fetch.append(event_id)
+        events = _fetch_all(lambda event_id: self.client.event(self.database, event_id),
+                            to_fetch)
+        for event_id in to_fetch:
+            if event_id not in events:
                 continue
+            item = self._item(events[event_id])
             if item is None:
                 private.add(event_id)
                 continue
@@ -246,10 +269,6 @@ class DominoEventsAdapter(BaseAdapter):
         return Listing(items, _dump_token(taken_at, ids, private), complete=state is None,
                        clock_offset=self.client.last_clock_offset)
 
-    def _stored(self, event_id):
-        event = self.client.event(self.database, event_id)
-        return event.get("last-modified"), mapping.event_canonical(event)
-
     def create(self, values, local_tag, attendees=()):
         event = dict(mapping.event_json(values), **{mapping.EVENT_TAG: local_tag})
         if attendees:
@@ -258,9 +277,7 @@ class DominoEventsAdapter(BaseAdapter):
         if values.get("alarm_minutes"):
             event["alarm"] = {"action": "display",
                               "trigger": f"-PT{int(values['alarm_minutes'])}M"}
-        event_id = self.client.create_event(self.database, event)
-        version, stored = self._stored(event_id)
-        return event_id, version, stored
+        return self.client.create_event(self.database, event), None, None
 
     def update(self, remote_id, values, if_match):
         # PUT replaces the entry: keep what Odoo does not map (attendees, organizer...).
@@ -268,7 +285,7 @@ class DominoEventsAdapter(BaseAdapter):
         merged = {k: v for k, v in current.items() if k not in ("href", "last-modified")}
         merged.update(mapping.event_json(values))
         self.client.put_event(self.database, remote_id, merged, if_match)
-        return self._stored(remote_id)
+        return None, None
 
     def delete(self, remote_id, if_match):
         self.client.delete_event(self.database, remote_id)
