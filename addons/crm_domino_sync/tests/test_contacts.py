@@ -141,6 +141,18 @@ class TestDominoContacts(DominoCase):
         hidden_doc = next(d for d in self.peer.contacts() if d["FirstName"] == "Hidden")
         self.assertEqual(hidden_doc["OrgConfidential"], "1", "the private item is untouched")
 
+    def test_exported_then_deleted_in_domino_before_the_next_run(self):
+        self.make_partner("Lea Local")
+        self.make_partner("Kim Kept")
+        self.sync()
+        lea = next(d for d in self.peer.contacts() if d["FirstName"] == "Lea")
+        self.peer.delete_document("names.nsf", lea["@unid"])
+
+        run = self.sync()
+
+        self.assertEqual(run.local_deleted, 1, run.message)
+        self.assertEqual(self.synced_partners().mapped("name"), ["Kim Kept"])
+
     def test_local_deletion_deletes_in_domino(self):
         lea = self.make_partner("Lea Local")
         self.sync()

@@ -74,7 +74,27 @@ def _dump_token(at: datetime, ids: set, private: set) -> str:
                        "private": sorted(private)})
 
 
-class DominoDocumentAdapter(BaseAdapter):
+class _TokenKeeper:
+    """The token of a listing names the synced ids. Items this run creates remotely are
+    added to it before the runner stores it (it reads ``next_token`` after applying),
+    so one deleted in Domino before the next listing is still seen as deleted."""
+
+    _listed = None
+
+    def _listing(self, items, taken_at, ids, private, complete):
+        listing = Listing(items, _dump_token(taken_at, ids, private), complete=complete,
+                          clock_offset=self.client.last_clock_offset)
+        self._listed = (listing, taken_at, ids, private)
+        return listing
+
+    def _created(self, remote_id):
+        if self._listed is not None:
+            listing, taken_at, ids, private = self._listed
+            ids.add(remote_id)
+            listing.next_token = _dump_token(taken_at, ids, private)
+
+
+class DominoDocumentAdapter(_TokenKeeper, BaseAdapter):
     """Documents of one form shown in one view of one database."""
 
     kind = ""
@@ -148,8 +168,7 @@ class DominoDocumentAdapter(BaseAdapter):
             items.append(item)
         if state is not None:
             items += [RemoteItem(u, deleted=True) for u in sorted(state["ids"] - in_view_set)]
-        return Listing(items, _dump_token(taken_at, ids, private), complete=state is None,
-                       clock_offset=self.client.last_clock_offset)
+        return self._listing(items, taken_at, ids, private, complete=state is None)
 
     # Writes answer 201/200 without the document; it is not read back: the next
     # listing shows it (new in the view, or changed since) with its Last-Modified, and
@@ -157,6 +176,7 @@ class DominoDocumentAdapter(BaseAdapter):
     def create(self, values, local_tag):
         items = dict(self.to_items(values), **{mapping.TAG_ITEM: local_tag})
         unid = self.client.create_document(self.database, self.form, items)
+        self._created(unid)
         return unid, None, None
 
     def update(self, remote_id, values, if_match):
@@ -199,7 +219,7 @@ class DominoTasksAdapter(DominoDocumentAdapter):
         return mapping.task_items(values)
 
 
-class DominoEventsAdapter(BaseAdapter):
+class DominoEventsAdapter(_TokenKeeper, BaseAdapter):
     """The mail file's calendar, within the account's event range."""
 
     kind = "events"
@@ -266,8 +286,7 @@ class DominoEventsAdapter(BaseAdapter):
             items.append(item)
         if state is not None:
             items += [RemoteItem(i, deleted=True) for i in sorted(state["ids"] - set(listed))]
-        return Listing(items, _dump_token(taken_at, ids, private), complete=state is None,
-                       clock_offset=self.client.last_clock_offset)
+        return self._listing(items, taken_at, ids, private, complete=state is None)
 
     def create(self, values, local_tag, attendees=()):
         event = dict(mapping.event_json(values), **{mapping.EVENT_TAG: local_tag})
@@ -277,7 +296,9 @@ class DominoEventsAdapter(BaseAdapter):
         if values.get("alarm_minutes"):
             event["alarm"] = {"action": "display",
                               "trigger": f"-PT{int(values['alarm_minutes'])}M"}
-        return self.client.create_event(self.database, event), None, None
+        event_id = self.client.create_event(self.database, event)
+        self._created(event_id)
+        return event_id, None, None
 
     def update(self, remote_id, values, if_match):
         # PUT replaces the entry: keep what Odoo does not map (attendees, organizer...).
