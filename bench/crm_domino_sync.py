@@ -25,9 +25,9 @@ def args():
 
 
 def measure(env, report):
-    from peers import DominoPeer
-
     from crm_sync_base import bare_create
+
+    from peers import DominoPeer
 
     items = args().items
     peer = DominoPeer().start()
