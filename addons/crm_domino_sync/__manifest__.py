@@ -10,6 +10,7 @@
     "depends": ["crm_sync_base", "calendar", "mail"],
     "data": [
         "security/ir.model.access.csv",
+        "security/crm_domino_security.xml",
         "views/crm_sync_account_views.xml",
         "wizard/crm_domino_meeting_views.xml",
         "wizard/crm_domino_password_views.xml",

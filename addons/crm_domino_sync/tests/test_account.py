@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form
 
 from ..hooks import uninstall_hook
@@ -175,6 +175,21 @@ class TestUsersAndDashboard(DominoCase):
             "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]})
         with self.assertRaisesRegex(UserError, "Only Dora Domino, who set up"):
             self.account.with_user(other).domino_member_ids = [(4, other.id)]
+
+    def test_users_see_the_account_and_its_dashboard_but_do_not_run_it(self):
+        self.sync()
+        as_colleague = self.account.with_user(self.colleague)
+        with self.assertRaises(AccessError):
+            as_colleague.read(["name"])
+        self.account.domino_member_ids = [(4, self.colleague.id)]
+        self.account.invalidate_recordset()
+        self.assertEqual(as_colleague.read(["name"])[0]["name"], "Dora's Notes")
+        self.assertIn("Contacts", str(as_colleague.domino_dashboard))
+        self.assertFalse(as_colleague.read(["password"])[0]["password"])
+        with self.assertRaises(AccessError):
+            as_colleague.action_sync_now()
+        with self.assertRaises(AccessError):
+            as_colleague.write({"endpoint": "http://evil.example"})
 
     def test_dashboard_shows_runs_per_kind(self):
         self.account.write({"sync_tasks": True})
