@@ -14,10 +14,12 @@ from .base import (
 )
 from .contacts import ContactsPeer
 from .domino import DominoPeer
+from .domino_rest import DominoRestPeer
 
 __all__ = [
     "ContactsPeer",
     "DominoPeer",
+    "DominoRestPeer",
     "Fault",
     "HTTPError",
     "Headers",

@@ -7,10 +7,15 @@ from odoo.addons.crm_sync_base.engine.adapter import AuthExpired, SyncError
 from odoo.exceptions import UserError, ValidationError
 
 from ..utils.das import DasMissing, DasNotEnabled
+from ..utils.drapi import DrapiNotExposed
 
 _logger = logging.getLogger(__name__)
 
 HELP_PAGE = "/crm_domino_sync/static/description/index.html"
+DOMINO_APIS = [("das", "Domino Access Services (Basic auth)"),
+               ("drapi", "Domino REST API (bearer token)")]
+DRAPI_AUTH = [("password", "Sign in with the user name and password"),
+              ("token", "A token pasted by the administrator")]
 EVENT_RANGES = [("all", "All events"), ("today", "From today"),
                 ("last_month", "From the last month")]
 
@@ -19,8 +24,33 @@ class CrmSyncAccount(models.Model):
     _inherit = ["crm.sync.account", "mail.activity.mixin"]
     _name = "crm.sync.account"
 
+    # The pasted DRAPI token is a write-only secret, like the password.
+    _sync_secret_fields = {"password": "password", "refresh_token": "refresh_token",
+                           "domino_api_token": "api_token"}
+
     provider = fields.Selection(selection_add=[("domino", "HCL Domino (IBM Notes)")],
                                 ondelete={"domino": "cascade"})
+    domino_api = fields.Selection(
+        DOMINO_APIS, "API", default="das", required=True,
+        help="Domino Access Services are built into Domino 9.0.1 and later. The Domino "
+             "REST API is a separate server process (Domino 12 and later) that exposes "
+             "databases through scopes; choose it where your server has it.")
+    domino_drapi_auth = fields.Selection(
+        DRAPI_AUTH, "Domino REST API sign-in", default="password", required=True,
+        help="With the user name and password, Odoo asks the Domino REST API for a "
+             "token (/api/v1/auth) and asks again when it expires. A pasted token is "
+             "used until it expires; then paste a new one.")
+    domino_api_token = fields.Char(
+        "Domino REST API token", compute="_compute_secret_fields",
+        inverse="_inverse_secret_fields", copy=False,
+        help="A bearer token (JWT) issued by the Domino REST API. Kept where only "
+             "administrators can read it; never shown again after saving.")
+    domino_contacts_scope = fields.Char(
+        "Contacts scope", help="The Domino REST API scope (dataSource) that exposes the "
+                               "contacts database, with the form Person and the view.")
+    domino_mail_scope = fields.Char(
+        "Mail file scope", help="The Domino REST API scope (dataSource) that exposes the "
+                                "mail file, with the form Task and the To Do view.")
     domino_contacts_db = fields.Char(
         "Contacts database", default="names.nsf",
         help="Path of the database holding the contacts on the server, e.g. names.nsf "
@@ -195,10 +225,16 @@ class CrmSyncAccount(models.Model):
     def _sync_settings_dict(self):
         settings = super()._sync_settings_dict()
         if self.provider == "domino":
+            drapi = self.domino_api == "drapi"
             settings.update(
-                contacts_db=(self.domino_contacts_db or "").strip(),
+                api=self.domino_api,
+                drapi_auth=self.domino_drapi_auth,
+                # Over DRAPI a database is reached through its scope name.
+                contacts_db=((self.domino_contacts_scope if drapi
+                              else self.domino_contacts_db) or "").strip(),
                 contacts_view=(self.domino_contacts_view or "").strip(),
-                mail_db=(self.domino_mail_db or "").strip(),
+                mail_db=((self.domino_mail_scope if drapi else self.domino_mail_db)
+                         or "").strip(),
                 tasks_view=(self.domino_tasks_view or "").strip(),
                 category_id=self.domino_category_id.id,
                 activity_type_id=self.domino_activity_type_id.id,
@@ -212,10 +248,21 @@ class CrmSyncAccount(models.Model):
     def _domino_check_settings(self):
         self.ensure_one()
         missing = []
-        if self.sync_contacts and not (self.domino_contacts_db and self.domino_contacts_view):
-            missing.append(_("the contacts database and view"))
-        if (self.sync_tasks or self.sync_events) and not self.domino_mail_db:
-            missing.append(_("the mail file"))
+        if self.domino_api == "drapi":
+            if self.sync_contacts and not (self.domino_contacts_scope
+                                           and self.domino_contacts_view):
+                missing.append(_("the contacts scope and view"))
+            if (self.sync_tasks or self.sync_events) and not self.domino_mail_scope:
+                missing.append(_("the mail file scope"))
+        else:
+            if self.sync_contacts and not (self.domino_contacts_db
+                                           and self.domino_contacts_view):
+                missing.append(_("the contacts database and view"))
+            if (self.sync_tasks or self.sync_events) and not self.domino_mail_db:
+                missing.append(_("the mail file"))
+        if (self.domino_api == "drapi" and self.domino_drapi_auth == "token"
+                and "api_token" not in self._sync_credentials()):
+            missing.append(_("the Domino REST API token"))
         if self.sync_tasks and not self.domino_tasks_view:
             missing.append(_("the To Do view"))
         if not self.endpoint:
@@ -223,6 +270,11 @@ class CrmSyncAccount(models.Model):
         if missing:
             raise UserError(_("%(account)s: fill in %(missing)s.", account=self.name,
                               missing=", ".join(missing)))
+        if self.domino_api == "drapi" and self.sync_events:
+            # The calendar lives in DRAPI's PIM API (JSCalendar), not yet spoken here.
+            raise UserError(_("%(account)s: events are synced through Domino Access "
+                              "Services only. Untick Events, or choose Domino Access "
+                              "Services as the API.", account=self.name))
 
     def action_test_connection(self):
         """Checks every part the account syncs (contacts, To Do, calendar): each lives in
@@ -260,6 +312,8 @@ class CrmSyncAccount(models.Model):
     def _sync_error_message(self, exc):
         if isinstance(exc, DasNotEnabled):
             return self._domino_das_message(exc)
+        if isinstance(exc, DrapiNotExposed):
+            return self._domino_drapi_message(exc)
         if isinstance(exc, DasMissing):
             if exc.view:
                 return _("%(account)s: the view %(view)s does not exist in %(db)s. Check "
@@ -308,6 +362,31 @@ class CrmSyncAccount(models.Model):
             "tab Advanced, and set \"Allow Domino Data Service\" to \"Views and "
             "documents\". See the README, section \"Enable DAS on a database\": %(link)s",
             account=self.name, db=exc.database, link=links["das-database"])
+
+    def _domino_drapi_message(self, exc):
+        """Which Domino REST API setting is missing: a scope for the database, the form
+        in the scope's schema, or the view in it."""
+        link = f"{HELP_PAGE}#drapi"
+        if exc.step == "scope":
+            return _(
+                "%(account)s: the Domino REST API has no scope %(scope)s. Expose the "
+                "database: in the Domino REST API admin UI add a schema for it and a scope "
+                "named %(scope)s, then check the scope's name on the account. See the "
+                "README, section \"Domino REST API\": %(link)s",
+                account=self.name, scope=exc.scope, link=link)
+        if exc.step == "view":
+            return _(
+                "%(account)s: the scope %(scope)s does not expose the view %(view)s. In "
+                "the Domino REST API admin UI open the scope's schema, tab Views, and "
+                "activate %(view)s. See the README, section \"Domino REST API\": "
+                "%(link)s", account=self.name, scope=exc.scope, view=exc.name, link=link)
+        return _(
+            "%(account)s: the scope %(scope)s does not allow the form %(form)s. In the "
+            "Domino REST API admin UI open the scope's schema, tab Forms, configure "
+            "%(form)s and give its default mode read and write access to all fields. "
+            "See the README, section \"Domino REST API\": %(link)s",
+            account=self.name, scope=exc.scope, form=exc.name or _("of these documents"),
+            link=link)
 
     # ------------------------------------------------------------------ buttons
 

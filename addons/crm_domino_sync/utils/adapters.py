@@ -15,17 +15,18 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from urllib.parse import quote
 
 from odoo.addons.crm_sync_base.engine.adapter import (
     BaseAdapter,
     Listing,
     NotFound,
     RemoteItem,
+    SyncError,
 )
 
 from . import mapping
 from .das import DasClient, DasMissing, parse_das_date
+from .drapi import DrapiClient
 
 FETCH_WORKERS = 6  # documents are fetched one per request: overlap their latency
 SINCE_MARGIN = timedelta(seconds=1)  # DAS compares times to the second
@@ -33,9 +34,18 @@ EVENTS_AHEAD = timedelta(days=5 * 366)  # "all events" still needs an end for th
 EVENTS_ALL_SINCE = datetime(1990, 1, 1, tzinfo=timezone.utc)
 
 
-def _client(context) -> DasClient:
-    return DasClient(context.endpoint, context.login or "",
-                     context.credentials.get("password") or "", timeout=context.timeout)
+def _client(context) -> DasClient | DrapiClient:
+    """DAS (Basic auth) or the Domino REST API (bearer token), as the account says:
+    both offer the same data-service methods."""
+    password = context.credentials.get("password") or ""
+    if context.settings.get("api") == "drapi":
+        if context.settings.get("drapi_auth") == "token":
+            password = ""  # the pasted token only: never sign in by ourselves
+        return DrapiClient(context.endpoint, context.login or "", password,
+                           context.credentials.get("api_token") or "",
+                           timeout=context.timeout)
+    return DasClient(context.endpoint, context.login or "", password,
+                     timeout=context.timeout)
 
 
 def _load_token(token: str | None) -> dict | None:
@@ -116,24 +126,18 @@ class DominoDocumentAdapter(_TokenKeeper, BaseAdapter):
         raise NotImplementedError
 
     def check(self) -> dict:
-        # The database first (it exists, and allows documents: "views only" lets a
-        # view be listed but no document be read or written), then the view.
-        try:
-            self.client.changed_since(self.database, datetime.now(timezone.utc))
-        except NotFound:
-            raise DasMissing(self.database) from None
-        try:
-            self.client.json("GET", f"/{DasClient._db(self.database)}/api/data/collections/"
-                                    f"name/{quote(self.view, safe='')}", params={"count": 1})
-        except NotFound:
-            raise DasMissing(self.database, self.view) from None
+        # The database (or scope) first, then the view.
+        self.client.check_documents(self.database, self.form)
+        self.client.check_view(self.database, self.view)
         return {"login": self.context.login}
 
     def _item(self, unid: str, doc: dict) -> RemoteItem | None:
         values = self.to_canonical(doc)
         if values is None:
             return None
-        return RemoteItem(unid, version=doc.get("@modified"), values=values,
+        # DRAPI's revision when there is one (sent back on updates), else DAS's time.
+        return RemoteItem(unid, version=doc.get("@revision") or doc.get("@modified"),
+                          values=values,
                           modified=parse_das_date(doc.get("@modified")),
                           local_tag=mapping._scalar(doc.get(mapping.TAG_ITEM)) or None)
 
@@ -232,7 +236,13 @@ class DominoEventsAdapter(_TokenKeeper, BaseAdapter):
         self.since = (datetime.fromisoformat(since).replace(tzinfo=timezone.utc)
                       if since else EVENTS_ALL_SINCE)
 
+    def _need_das(self):
+        if not isinstance(self.client, DasClient):
+            raise SyncError("events are synced through Domino Access Services only; the "
+                            "Domino REST API account cannot sync them")
+
     def check(self):
+        self._need_das()
         now = datetime.now(timezone.utc)
         try:
             self.client.json("GET", f"/{DasClient._db(self.database)}/api/calendar/events",
@@ -252,6 +262,7 @@ class DominoEventsAdapter(_TokenKeeper, BaseAdapter):
                           local_tag=event.get(mapping.EVENT_TAG) or None)
 
     def list_changes(self, token):
+        self._need_das()
         state = _load_token(token)
         before = datetime.now(timezone.utc) + EVENTS_AHEAD
         summaries = self.client.events(self.database, self.since, before)

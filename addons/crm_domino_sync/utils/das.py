@@ -123,6 +123,21 @@ class DasClient(JsonHttpClient):
                 return entries
             start += len(page)
 
+    def check_documents(self, database: str, form: str) -> None:
+        """The database exists and allows documents ("views only" lets a view be
+        listed but no document be read or written)."""
+        try:
+            self.changed_since(database, datetime.now(timezone.utc))
+        except NotFound:
+            raise DasMissing(database) from None
+
+    def check_view(self, database: str, view: str) -> None:
+        try:
+            self.json("GET", f"/{self._db(database)}/api/data/collections/name/"
+                             f"{quote(view, safe='')}", params={"count": 1})
+        except NotFound:
+            raise DasMissing(database, view) from None
+
     def changed_since(self, database: str, since: datetime) -> list[str]:
         """Unids of the documents modified since (DAS never lists deletions here)."""
         answer = self.json("GET", f"/{self._db(database)}/api/data/documents",
