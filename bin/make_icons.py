@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ICONS = {
     "crm_sync_base": ("#5B4B8A", ""),
     "crm_domino_sync": ("#F2B705", "N"),
+    "crm_domino_sync_todo": ("#C98A00", "NT"),
 }
 
 

@@ -1,3 +1,4 @@
+import dataclasses
 import logging
 
 from dateutil.relativedelta import relativedelta
@@ -195,6 +196,11 @@ class CrmSyncAccount(models.Model):
                                   "administrator can manage its users.",
                                   owner=account.user_id.name, account=account.name))
 
+    def _domino_owner_fields(self):
+        """{model: field naming the user} of the records this connector syncs."""
+        return {"mail.activity": "user_id", "calendar.event": "user_id",
+                "res.partner": "user_id"}
+
     def _domino_check_removable(self, users):
         """A user whose data is synced cannot be removed (seed 003): their activities,
         events or contacts are bound to Domino items."""
@@ -204,8 +210,7 @@ class CrmSyncAccount(models.Model):
                               user=self.user_id.name, account=self.name))
         bindings = self.env["crm.sync.binding"].sudo().search(
             [("account_id", "=", self.id), ("res_id", "!=", False)])
-        owners = {"mail.activity": "user_id", "calendar.event": "user_id",
-                  "res.partner": "user_id"}
+        owners = self._domino_owner_fields()
         for user in users:
             count = 0
             for model, field in owners.items():
@@ -221,6 +226,20 @@ class CrmSyncAccount(models.Model):
                     user=user.name, account=self.name, count=count))
 
     # ------------------------------------------------------------------ sync glue
+
+    def _domino_tasks_mapper(self):
+        """The mapper To Do items sync with; None keeps the provider's (activities).
+        crm_domino_sync_todo returns its To-Do task mapper when the account asks."""
+        return None
+
+    def _sync_provider(self):
+        provider = super()._sync_provider()
+        if self.provider == "domino":
+            mapper = self._domino_tasks_mapper()
+            if mapper is not None:
+                provider = dataclasses.replace(
+                    provider, mappers=dict(provider.mappers, tasks=mapper))
+        return provider
 
     def _sync_settings_dict(self):
         settings = super()._sync_settings_dict()
