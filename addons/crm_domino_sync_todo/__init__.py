@@ -1,1 +1,2 @@
 from . import mapper, models
+from .hooks import uninstall_hook

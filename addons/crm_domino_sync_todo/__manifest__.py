@@ -12,6 +12,7 @@
         "views/crm_sync_account_views.xml",
     ],
     "auto_install": True,
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

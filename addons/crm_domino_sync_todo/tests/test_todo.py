@@ -5,6 +5,8 @@ from datetime import datetime
 from odoo.addons.crm_domino_sync.tests.common import DominoCase, DrapiCase
 from odoo.exceptions import UserError
 
+from ..hooks import uninstall_hook
+
 
 class TodoMixin:
     def setUp(self):
@@ -94,6 +96,18 @@ class TestTodoTasks(TodoMixin, DominoCase):
         run = self.sync()
         self.assertEqual((run.state, run.remote_created), ("done", 0), run.message)
         self.assertEqual(self.peer.tasks(), [])
+
+    def test_uninstall_stops_to_do_sync_without_duplicates(self):
+        self.peer.add_task(Subject="Call Rita")
+        self.setup_kinds(tasks=True, contacts=True)
+        self.sync()
+        uninstall_hook(self.env)
+        self.assertFalse(self.account.sync_tasks)
+        self.assertTrue(self.account.sync_contacts)
+        self.assertNotIn("tasks", self.account.sudo().sync_tokens or {})
+        self.assertFalse(self.env["crm.sync.binding"].search(
+            [("res_model", "=", "project.task")]))
+        self.assertEqual(self.todos().name, "Call Rita", "the To-Do stays")
 
     def test_activities_stay_the_default(self):
         account = self.env["crm.sync.account"].with_user(self.user).create({
