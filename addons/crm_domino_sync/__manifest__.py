@@ -1,7 +1,7 @@
 {
     "name": "CRM Sync: HCL Domino (IBM Notes)",
     "summary": "Sync contacts, To Do and calendar with HCL Domino / IBM Notes through "
-               "Domino Access Services",
+               "Domino Access Services or the Domino REST API",
     "version": "18.0.1.0.0",
     "category": "Sales/CRM",
     "author": "CRM Connectors for Odoo",
