@@ -29,12 +29,13 @@ import copy
 import hashlib
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from .base import HTTPError, Request, Response, route
-from .domino import DominoPeer, _iso, _seconds
+from .domino import DominoPeer, _event_start, _iso, _seconds
 
 BASIS = r"/api/v1"
+CALENDAR = r"/api/pim-v1/calendar/default"
 PAGE_MAX = 1000
 
 
@@ -50,7 +51,7 @@ class DominoRestPeer(DominoPeer):
         self.scopes = {
             "contacts": {"db": self.contacts_db, "forms": {"Person": "rw"},
                          "views": {self.contacts_view}},
-            "mail": {"db": self.mail_db, "forms": {"Task": "rw"},
+            "mail": {"db": self.mail_db, "forms": {"Task": "rw", "Appointment": "rw"},
                      "views": {self.tasks_view}},
         }
         self.require_revision = True
@@ -88,7 +89,7 @@ class DominoRestPeer(DominoPeer):
     # -- internals --------------------------------------------------------------------
 
     def before_request(self, request: Request) -> None:
-        if not request.path.startswith(BASIS):
+        if not request.path.startswith(("/api/v1", "/api/pim-v1")):
             return super().before_request(request)  # DAS: Basic auth
         if request.path == f"{BASIS}/auth":
             return None
@@ -244,6 +245,135 @@ class DominoRestPeer(DominoPeer):
         del scope["database"]["docs"][doc["@unid"]]
         return Response(200, {"statusText": "OK", "status": 200,
                               "message": f"Document {unid} deleted"})
+
+
+    # -- PIM calendar (JSCalendar); entries live in DominoPeer's calendar store ---------
+
+    def _calendar_scope(self, request: Request) -> dict:
+        scope = self._scope(request)
+        self._form_allowed(scope, "Appointment", write=request.method != "GET")
+        return scope
+
+    @route("GET", CALENDAR)
+    def pim_list(self, request):
+        scope = self._calendar_scope(request)
+        try:
+            first = datetime.fromisoformat(request.arg("startdate", "1970-01-01"))
+            last = datetime.fromisoformat(request.arg("enddate", "2100-01-01"))
+        except ValueError:
+            raise drapi_error(400, "startdate and enddate must be YYYY-MM-DD") from None
+        first, last = (d.replace(tzinfo=timezone.utc) for d in (first, last))
+        return Response(200, [_jscal(e) for e in self._calendar(scope["db"]).values()
+                              if first <= _event_start(e) <= last])
+
+    @route("GET", CALENDAR + r"/(?P<event_id>[^/]+)")
+    def pim_get(self, request, event_id):
+        return Response(200, _jscal(self._entry(request, event_id)))
+
+    @route("POST", CALENDAR)
+    def pim_create(self, request):
+        scope = self._calendar_scope(request)
+        body = request.json()
+        if not isinstance(body, dict) or body.get("@type") != "jsevent":
+            raise drapi_error(400, "The body must be a jsevent")
+        event = self._create_event(scope["db"], _from_jscal(body))
+        return Response(200, _jscal(event))
+
+    @route("PUT", CALENDAR + r"/(?P<event_id>[^/]+)")
+    def pim_put(self, request, event_id):
+        event = self._entry(request, event_id)
+        body = request.json()
+        if not isinstance(body, dict) or body.get("@type") != "jsevent":
+            raise drapi_error(400, "The body must be a jsevent")
+        for key in [k for k in event if k not in ("id", "_modified")]:
+            del event[key]
+        event.update(_from_jscal(body))
+        event["last-modified"] = _iso(self.now())
+        event["_modified"] = self.now()
+        return Response(200, _jscal(event))
+
+    @route("DELETE", CALENDAR + r"/(?P<event_id>[^/]+)")
+    def pim_delete(self, request, event_id):
+        scope = self._calendar_scope(request)
+        self._entry(request, event_id)
+        del self._calendar(scope["db"])[event_id]
+        return Response(200, {"status": 200, "message": f"{event_id} deleted"})
+
+    def _entry(self, request, event_id):
+        scope = self._calendar_scope(request)
+        event = self._calendar(scope["db"]).get(event_id)
+        if event is None:
+            raise drapi_error(404, f"Calendar entry {event_id} not found")
+        return event
+
+
+def _jscal(event: dict) -> dict:
+    """A stored entry (calendar service shape) as the PIM API shows it (JSCalendar)."""
+    start, end = event.get("start") or {}, event.get("end") or event.get("start") or {}
+    first = _event_start(event)
+    last = _event_start({"start": end})
+    js = {"@type": "jsevent", "uid": event["id"], "title": event.get("summary", ""),
+          "description": event.get("description", ""), "updated": event["last-modified"],
+          "privacy": "private" if event.get("class") == "private" else "public"}
+    seconds = int((last - first).total_seconds())
+    if not start.get("time"):
+        js.update(start=first.strftime("%Y-%m-%dT00:00:00"), showWithoutTime=True,
+                  duration=f"P{max(seconds // 86400, 1)}D")
+    else:
+        js.update(start=first.strftime("%Y-%m-%dT%H:%M:%S"), timeZone="Etc/UTC",
+                  duration=f"PT{max(seconds, 0)}S")
+    if event.get("location"):
+        js["locations"] = {"l1": {"@type": "Location", "name": event["location"]}}
+    if event.get("attendees"):
+        js["participants"] = {
+            f"p{n}": dict({"@type": "Participant", "email": a["email"],
+                           "roles": {"attendee": True}},
+                          **({"name": a["displayName"]} if a.get("displayName") else {}))
+            for n, a in enumerate(event["attendees"], 1)}
+    for key, value in event.items():
+        if key.startswith("x-"):
+            js[key] = copy.deepcopy(value)
+    return js
+
+
+_DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+
+
+def _from_jscal(js: dict) -> dict:
+    """A JSCalendar body as the store keeps entries (the calendar service's shape)."""
+    match = _DURATION.fullmatch(js.get("duration") or "PT0S")
+    if not match or not js.get("start"):
+        raise drapi_error(400, "start and a duration like P1DT2H30M are required")
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    length = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    first = datetime.fromisoformat(js["start"])
+    if js.get("showWithoutTime"):
+        start = {"date": first.strftime("%Y-%m-%d")}
+        end = {"date": (first + length).strftime("%Y-%m-%d")}
+    else:
+        if js.get("timeZone") not in (None, "Etc/UTC", "UTC"):
+            raise drapi_error(400, "this server only plays UTC times")
+        last = first + length
+        start = {"date": first.strftime("%Y-%m-%d"), "time": first.strftime("%H:%M:%S"),
+                 "utc": True}
+        end = {"date": last.strftime("%Y-%m-%d"), "time": last.strftime("%H:%M:%S"),
+               "utc": True}
+    event = {"summary": js.get("title", ""), "description": js.get("description", ""),
+             "start": start, "end": end,
+             "class": "private" if js.get("privacy") in ("private", "secret") else "public"}
+    location = next(iter((js.get("locations") or {}).values()), None)
+    if location and location.get("name"):
+        event["location"] = location["name"]
+    attendees = []
+    for person in (js.get("participants") or {}).values():
+        attendee = {"email": person["email"]}
+        if person.get("name"):
+            attendee["displayName"] = person["name"]
+        attendees.append(attendee)
+    if attendees:
+        event["attendees"] = attendees
+    event.update({k: v for k, v in js.items() if k.startswith("x-")})
+    return event
 
 
 class _Term:

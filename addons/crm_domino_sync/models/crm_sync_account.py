@@ -51,7 +51,8 @@ class CrmSyncAccount(models.Model):
                                "contacts database, with the form Person and the view.")
     domino_mail_scope = fields.Char(
         "Mail file scope", help="The Domino REST API scope (dataSource) that exposes the "
-                                "mail file, with the form Task and the To Do view.")
+                                "mail file, with the forms Task and Appointment and the To "
+                                "Do view.")
     domino_contacts_db = fields.Char(
         "Contacts database", default="names.nsf",
         help="Path of the database holding the contacts on the server, e.g. names.nsf "
@@ -289,11 +290,6 @@ class CrmSyncAccount(models.Model):
         if missing:
             raise UserError(_("%(account)s: fill in %(missing)s.", account=self.name,
                               missing=", ".join(missing)))
-        if self.domino_api == "drapi" and self.sync_events:
-            # The calendar lives in DRAPI's PIM API (JSCalendar), not yet spoken here.
-            raise UserError(_("%(account)s: events are synced through Domino Access "
-                              "Services only. Untick Events, or choose Domino Access "
-                              "Services as the API.", account=self.name))
 
     def action_test_connection(self):
         """Checks every part the account syncs (contacts, To Do, calendar): each lives in

@@ -2,6 +2,8 @@
 suite run unchanged against a DominoRestPeer, plus what only DRAPI has (bearer tokens,
 scopes, revisions)."""
 
+from datetime import datetime, timedelta
+
 from odoo.exceptions import UserError
 
 from . import test_contacts, test_tasks_events
@@ -131,6 +133,43 @@ class TestDrapiTasks(DrapiCase):
         test_tasks_events.TestDominoTasks.test_done_in_notes_archives_the_activity)
 
 
+class TestDrapiEvents(DrapiCase):
+    """Events through DRAPI's PIM calendar (JSCalendar), same behaviour as over DAS."""
+
+    def setUp(self):
+        super().setUp()
+        self.setup_kinds(events=True)
+        self.Event = self.env["calendar.event"].with_user(self.user)
+
+    _das = test_tasks_events.TestDominoEvents
+    events = _das.events
+    add_remote = _das.add_remote
+    test_events_both_ways_and_private_never = _das.test_events_both_ways_and_private_never
+    test_all_day_event_round_trip = _das.test_all_day_event_round_trip
+    test_update_keeps_domino_attendees = _das.test_update_keeps_domino_attendees
+    test_remote_deletion_and_turned_private = _das.test_remote_deletion_and_turned_private
+    test_event_made_private_in_odoo_leaves_the_sync = (
+        _das.test_event_made_private_in_odoo_leaves_the_sync)
+
+    def test_speaks_the_pim_api(self):
+        self.add_remote("Remote review", 3)
+        run = self.sync()
+        self.assertEqual((run.state, run.local_created), ("done", 1), run.message)
+        self.assertTrue(self.peer.requests_to("GET", r"/api/pim-v1/calendar/default"))
+        self.assertFalse(self.peer.requests_to(path=r".*/api/calendar/.*"), "no DAS call")
+
+    def test_meeting_invitations_through_drapi(self):
+        start = datetime.now().replace(microsecond=0) + timedelta(days=3)
+        wizard = self.env["crm.domino.meeting"].with_user(self.user).create({
+            "account_id": self.account.id, "name": "Kick-off", "start": start,
+            "stop": start + timedelta(hours=1), "extra_emails": "bob@x.test"})
+        wizard.action_schedule()
+        self.assertEqual([n["to"] for n in self.peer.notices], ["bob@x.test"])
+        remote = self.peer.events()[0]
+        self.assertEqual((remote["summary"], remote["attendees"][0]["email"]),
+                         ("Kick-off", "bob@x.test"))
+
+
 class TestDrapiConnectionCheck(DrapiCase):
     def check_message(self):
         with self.assertRaises(UserError) as caught:
@@ -162,12 +201,10 @@ class TestDrapiConnectionCheck(DrapiCase):
         message = self.check_message()
         self.assertIn("does not expose the view People", message)
 
-    def test_events_need_das(self):
+    def test_calendar_not_in_the_scope(self):
         self.setup_kinds(events=True)
-        self.assertIn("events are synced through Domino Access Services only",
-                      self.check_message())
-        run = self.env["crm.sync.runner"].with_user(self.user)._run_account(self.account)
-        self.assertEqual(run.state, "failed")
+        self.peer.unexpose("mail", form="Appointment")
+        self.assertIn("does not allow the form Appointment", self.check_message())
 
     def test_missing_scope_setting(self):
         self.setup_kinds(contacts=True, domino_contacts_scope=False)

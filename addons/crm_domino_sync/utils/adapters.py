@@ -21,11 +21,10 @@ from odoo.addons.crm_sync_base.engine.adapter import (
     Listing,
     NotFound,
     RemoteItem,
-    SyncError,
 )
 
 from . import mapping
-from .das import DasClient, DasMissing, parse_das_date
+from .das import DasClient, parse_das_date
 from .drapi import DrapiClient
 
 FETCH_WORKERS = 6  # documents are fetched one per request: overlap their latency
@@ -236,21 +235,8 @@ class DominoEventsAdapter(_TokenKeeper, BaseAdapter):
         self.since = (datetime.fromisoformat(since).replace(tzinfo=timezone.utc)
                       if since else EVENTS_ALL_SINCE)
 
-    def _need_das(self):
-        if not isinstance(self.client, DasClient):
-            raise SyncError("events are synced through Domino Access Services only; the "
-                            "Domino REST API account cannot sync them")
-
     def check(self):
-        self._need_das()
-        now = datetime.now(timezone.utc)
-        try:
-            self.client.json("GET", f"/{DasClient._db(self.database)}/api/calendar/events",
-                             params={"since": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                     "before": (now + timedelta(days=1)).strftime(
-                                         "%Y-%m-%dT%H:%M:%SZ"), "count": 1})
-        except NotFound:
-            raise DasMissing(self.database) from None
+        self.client.check_calendar(self.database)
         return {"login": self.context.login}
 
     def _item(self, event: dict) -> RemoteItem | None:
@@ -262,7 +248,6 @@ class DominoEventsAdapter(_TokenKeeper, BaseAdapter):
                           local_tag=event.get(mapping.EVENT_TAG) or None)
 
     def list_changes(self, token):
-        self._need_das()
         state = _load_token(token)
         before = datetime.now(timezone.utc) + EVENTS_AHEAD
         summaries = self.client.events(self.database, self.since, before)

@@ -170,6 +170,15 @@ class DasClient(JsonHttpClient):
 
     # -- calendar service ---------------------------------------------------------------
 
+    def check_calendar(self, database: str) -> None:
+        now = datetime.now(timezone.utc)
+        try:
+            self.json("GET", f"/{self._db(database)}/api/calendar/events",
+                      params={"since": das_date(now), "before": das_date(
+                          now + timedelta(days=1)), "count": 1})
+        except NotFound:
+            raise DasMissing(database) from None
+
     def events(self, database: str, since: datetime, before: datetime) -> list[dict]:
         """Summary data of the events in [since, before), 100 per request."""
         events, start = [], 0

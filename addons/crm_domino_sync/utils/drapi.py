@@ -13,9 +13,12 @@ Plain Python on crm_sync_base's JsonHttpClient: no odoo import, plain data in an
 
 from __future__ import annotations
 
+import contextlib
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -29,9 +32,12 @@ from odoo.addons.crm_sync_base.engine.adapter import (
 )
 from odoo.addons.crm_sync_base.utils.http import JsonHttpClient, error_message
 
+from . import mapping
 from .das import das_date
 
 BASIS = "/api/v1"
+PIM = "/api/pim-v1"
+CALENDAR = f"{PIM}/calendar/default"  # the user's mailbox calendar
 PAGE = 1000  # view entries per request
 
 
@@ -206,8 +212,159 @@ class DrapiClient(JsonHttpClient):
                                       "sync")
         self.request("DELETE", f"{BASIS}/document/{quote(unid)}", params=self._params(scope))
 
+    # -- the calendar, through the PIM API (JSCalendar), as DasClient's events --------
+
+    def _pim(self, method, path, scope, **kwargs):
+        try:
+            return self.json(method, path, params=self._params(scope, **kwargs.pop(
+                "params", {})), **kwargs)
+        except NotFound as exc:
+            if path == CALENDAR and method == "GET":
+                raise DrapiNotExposed("scope", scope, message=str(exc)) from None
+            raise
+        except ItemRejected as exc:
+            if _refused(exc):
+                raise DrapiNotExposed("form", scope, "Appointment", str(exc)) from None
+            raise
+
+    def check_calendar(self, scope: str) -> None:
+        today = datetime.now(timezone.utc).date()
+        self._pim("GET", CALENDAR, scope, params={
+            "startdate": today.isoformat(),
+            "enddate": (today + timedelta(days=1)).isoformat()})
+
+    def events(self, scope: str, since: datetime, before: datetime) -> list[dict]:
+        answer = self._pim("GET", CALENDAR, scope, params={
+            "startdate": since.date().isoformat(), "enddate": before.date().isoformat()})
+        return [das_event(js) for js in answer or []]
+
+    def event(self, scope: str, event_id: str) -> dict:
+        return das_event(self._pim("GET", f"{CALENDAR}/{quote(event_id, safe='')}", scope)
+                         or {})
+
+    def create_event(self, scope: str, event: dict) -> str:
+        # send=true: the server sends the invitations, as DAS's implicit scheduling.
+        created = self._pim("POST", CALENDAR, scope, params={"send": "true"},
+                            json=jscal_event(event)) or {}
+        if not created.get("uid"):
+            raise SyncError("the Domino REST API created an event without telling its id")
+        return created["uid"]
+
+    def put_event(self, scope: str, event_id: str, event: dict,
+                  version: str | None) -> None:
+        # The PIM API takes no revision: compare the entry's "updated" first.
+        path = f"{CALENDAR}/{quote(event_id, safe='')}"
+        if version:
+            current = self._pim("GET", path, scope) or {}
+            if current.get("updated") and current["updated"] != version:
+                raise VersionConflict(f"event {event_id} changed in Domino since the last "
+                                      "sync")
+        self._pim("PUT", path, scope, json=jscal_event(event))
+
+    def delete_event(self, scope: str, event_id: str) -> None:
+        self._pim("DELETE", f"{CALENDAR}/{quote(event_id, safe='')}", scope)
+
     def server_now(self) -> datetime:
         return datetime.now(timezone.utc) + timedelta(seconds=self.last_clock_offset)
+
+
+_DURATION = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+
+
+def parse_duration(text: str | None) -> timedelta:
+    match = _DURATION.fullmatch(text or "")
+    if not match:
+        return timedelta(0)
+    weeks, days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def format_duration(delta: timedelta) -> str:
+    if delta.seconds == 0:
+        return f"P{delta.days}D"
+    hours, rest = divmod(delta.seconds, 3600)
+    time = f"{hours}H" * bool(hours) + f"{rest // 60}M" * bool(rest // 60) + (
+        f"{rest % 60}S" * bool(rest % 60))
+    return f"P{delta.days}DT{time}" if delta.days else f"PT{time}"
+
+
+def das_event(js: dict) -> dict:
+    """A JSCalendar event of the PIM API in the calendar service's JSON shape, which
+    the mapping reads (start/end parts, class, attendees, last-modified)."""
+    start_text = js.get("start") or "1970-01-01T00:00:00"
+    duration = parse_duration(js.get("duration"))
+    if js.get("showWithoutTime"):
+        day = datetime.fromisoformat(start_text[:10])
+        start = {"date": day.strftime("%Y-%m-%d")}
+        end = {"date": (day + max(duration, timedelta(days=1))).strftime("%Y-%m-%d")}
+    else:
+        moment = datetime.fromisoformat(start_text)
+        zone = js.get("timeZone")
+        if zone and moment.tzinfo is None:
+            # An unknown zone name is read as UTC rather than failing the item.
+            with contextlib.suppress(KeyError, ValueError):
+                moment = moment.replace(tzinfo=ZoneInfo(zone))
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        start, end = _utc_part(moment), _utc_part(moment + duration)
+    event = {"id": js.get("uid"), "summary": js.get("title") or "",
+             "description": js.get("description") or "",
+             "location": next((loc.get("name") or "" for loc in
+                               (js.get("locations") or {}).values()), ""),
+             "start": start, "end": end,
+             "class": "private" if js.get("privacy") in ("private", "secret") else "public",
+             "last-modified": js.get("updated")}
+    attendees = []
+    for person in (js.get("participants") or {}).values():
+        if (person.get("roles") or {}).get("owner") or not person.get("email"):
+            continue
+        attendee = {"email": person["email"]}
+        if person.get("name"):
+            attendee["displayName"] = person["name"]
+        attendees.append(attendee)
+    if attendees:
+        event["attendees"] = attendees
+    if js.get(mapping.EVENT_TAG):
+        event[mapping.EVENT_TAG] = js[mapping.EVENT_TAG]
+    return event
+
+
+def jscal_event(event: dict) -> dict:
+    """The calendar service's JSON shape (what the mapping writes) as JSCalendar."""
+    start, end = event.get("start") or {}, event.get("end") or event.get("start") or {}
+    js = {"@type": "jsevent", "title": event.get("summary") or "",
+          "description": event.get("description") or "",
+          "privacy": "private" if event.get("class") == "private" else "public"}
+    if not start.get("time"):
+        first = datetime.fromisoformat(start["date"])
+        last = datetime.fromisoformat(end.get("date") or start["date"])
+        js.update(start=first.strftime("%Y-%m-%dT00:00:00"), showWithoutTime=True,
+                  duration=format_duration(max(last - first, timedelta(days=1))))
+    else:
+        first = datetime.fromisoformat(f"{start['date']}T{start['time']}")
+        last = datetime.fromisoformat(f"{end['date']}T{end.get('time') or '00:00:00'}")
+        js.update(start=first.strftime("%Y-%m-%dT%H:%M:%S"), timeZone="Etc/UTC",
+                  duration=format_duration(max(last - first, timedelta(0))))
+    if event.get("location"):
+        js["locations"] = {"1": {"@type": "Location", "name": event["location"]}}
+    if event.get("attendees"):
+        js["participants"] = {
+            str(n): dict({"@type": "Participant", "email": a["email"],
+                          "roles": {"attendee": True}},
+                         **({"name": a["displayName"]} if a.get("displayName") else {}))
+            for n, a in enumerate(event["attendees"], 1) if a.get("email")}
+    alarm = event.get("alarm") or {}
+    if alarm.get("trigger"):
+        js["alerts"] = {"1": {"@type": "Alert", "trigger": {
+            "@type": "OffsetTrigger", "offset": alarm["trigger"]}}}
+    if event.get(mapping.EVENT_TAG):
+        js[mapping.EVENT_TAG] = event[mapping.EVENT_TAG]
+    return js
+
+
+def _utc_part(moment: datetime) -> dict:
+    return {"date": moment.strftime("%Y-%m-%d"), "time": moment.strftime("%H:%M:%S"),
+            "utc": True}
 
 
 def _refused(exc: SyncError) -> bool:
