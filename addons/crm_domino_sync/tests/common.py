@@ -9,6 +9,7 @@ class DominoCase(PeerCaseMixin, TransactionCase):
 
     peer_class = DominoPeer
     account_vals = {"domino_mail_db": "mail/aadmin.nsf"}
+    contact_create_path = r"/names.nsf/api/data/documents"  # where a new contact goes
 
     @classmethod
     def setUpClass(cls):
@@ -51,3 +52,4 @@ class DrapiCase(DominoCase):
     peer_class = DominoRestPeer
     account_vals = {"domino_api": "drapi", "domino_contacts_scope": "contacts",
                     "domino_mail_scope": "mail"}
+    contact_create_path = r"/api/v1/document"

@@ -188,7 +188,7 @@ class TestDominoContacts(DominoCase):
 
     def test_lost_create_answer_is_adopted_not_duplicated(self):
         self.make_partner("Lea Local")
-        self.peer.inject("POST", r"/names.nsf/api/data/documents", lose_response=True)
+        self.peer.inject("POST", self.contact_create_path, lose_response=True)
         run = self.sync()
         self.assertEqual(run.failed, 1)
         run = self.sync()

@@ -29,6 +29,9 @@ class TestDrapiContacts(DrapiCase):
         test_contacts.TestDominoContacts.test_exported_then_deleted_in_domino_before_the_next_run)
     test_local_deletion_deletes_in_domino = (
         test_contacts.TestDominoContacts.test_local_deletion_deletes_in_domino)
+    # Adopted through a DQL query on the tag item.
+    test_lost_create_answer_is_adopted_not_duplicated = (
+        test_contacts.TestDominoContacts.test_lost_create_answer_is_adopted_not_duplicated)
 
     def test_signs_in_once_and_speaks_drapi(self):
         self.peer.add_contact(FirstName="Rita", LastName="Remote")
