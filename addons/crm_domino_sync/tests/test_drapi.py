@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from odoo.exceptions import UserError
 
-from . import test_contacts, test_tasks_events
+from . import test_account, test_contacts, test_tasks_events
 from .common import DrapiCase
 
 # The modules, not their classes: a TestCase class bound at module level would be
@@ -203,6 +203,9 @@ class TestDrapiConnectionCheck(DrapiCase):
         self.peer.unexpose("contacts", view="People")
         message = self.check_message()
         self.assertIn("does not expose the view People", message)
+
+    # The sign-in is the first request: an unreachable server is said so there too.
+    test_unreachable_server = test_account.TestConnectionCheck.test_unreachable_server
 
     def test_calendar_not_in_the_scope(self):
         self.setup_kinds(events=True)

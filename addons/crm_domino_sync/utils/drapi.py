@@ -28,6 +28,7 @@ from odoo.addons.crm_sync_base.engine.adapter import (
     ItemRejected,
     NotFound,
     SyncError,
+    Transient,
     VersionConflict,
 )
 from odoo.addons.crm_sync_base.utils.http import JsonHttpClient, error_message
@@ -76,10 +77,14 @@ class DrapiClient(JsonHttpClient):
         if not self._password:
             raise AuthFailed("the Domino REST API token was refused (expired or revoked): "
                              "paste a new token on the account, or give the password")
-        response = self.session.post(
-            f"{self.base_url}{BASIS}/auth", json={"username": self.login,
-                                                  "password": self._password},
-            headers={"Accept": "application/json"}, timeout=self.timeout)
+        try:
+            response = self.session.post(
+                f"{self.base_url}{BASIS}/auth", json={"username": self.login,
+                                                      "password": self._password},
+                headers={"Accept": "application/json"}, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise Transient(f"the Domino REST API did not answer the sign-in "
+                            f"({type(exc).__name__})") from None
         if response.status_code in (401, 403):
             raise AuthFailed(f"the Domino REST API refused the sign-in "
                              f"({error_message(response)})")
