@@ -24,6 +24,8 @@ ICONS = {
     "crm_google_sync": ("#1A73E8", "G"),
     "crm_commerceml": ("#C8102E", "1C"),
     "crm_kladr": ("#1F7A5C", "KL"),
+    "crm_domino_sync": ("#F2B705", "N"),
+    "crm_domino_sync_todo": ("#C98A00", "NT"),
 }
 
 

@@ -13,12 +13,16 @@ from .base import (
     route,
 )
 from .contacts import ContactsPeer
+from .domino import DominoPeer
+from .domino_rest import DominoRestPeer
 from .google import GooglePeer
 from .webforms import CaptchaVerifyPeer, OutsideSitePeer
 
 __all__ = [
     "CaptchaVerifyPeer",
     "ContactsPeer",
+    "DominoPeer",
+    "DominoRestPeer",
     "Fault",
     "GooglePeer",
     "HTTPError",

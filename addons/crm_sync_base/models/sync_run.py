@@ -39,6 +39,9 @@ class CrmSyncRun(models.Model):
     skipped = fields.Integer()
     conflicts = fields.Integer()
     failed = fields.Integer()
+    kind_counts = fields.Json(
+        "Counts per kind", help="The counters above per record kind (contacts, events, "
+                                "tasks): {kind: {counter: n}}, for dashboards.")
     line_ids = fields.One2many("crm.sync.run.line", "run_id")
     display_label = fields.Char(compute="_compute_display_label")
 

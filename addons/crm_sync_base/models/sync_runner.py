@@ -113,6 +113,7 @@ class SyncJob:
         self.account = account
         self.trigger = trigger
         self._stats = Counter()
+        self._kind_stats = {}  # kind -> Counter: the same counts per record kind
         self._auth_refreshed = False
         self._tag_prefix = None
 
@@ -176,8 +177,17 @@ class SyncJob:
         else:
             self.env.invalidate_all()
 
+    def _count(self, kind, counter, amount=1):
+        self._stats[counter] += amount
+        self._kind_stats.setdefault(kind, Counter())[counter] += amount
+
+    def _kind_counts(self):
+        return {kind: {k: v for k, v in counts.items() if v}
+                for kind, counts in self._kind_stats.items()}
+
     def _finish(self, run, state, message=None):
         vals = {"state": state, "ended_at": fields.Datetime.now(),
+                "kind_counts": self._kind_counts(),
                 **{f: self._stats[f] for f in ("skipped", "conflicts", "failed",
                                                *COUNTER_FIELDS.values())}}
         if message:
@@ -236,7 +246,7 @@ class SyncJob:
                                   allow_mass_delete=account.allow_mass_delete),
             clock_offset=listing.clock_offset, volatile=mapper.volatile,
             bound_total=Binding_.search_count(base + [("remote_id", "!=", False)]))
-        self._stats["conflicts"] += the_plan.conflicts
+        self._count(kind, "conflicts", the_plan.conflicts)
 
         if preview:
             self._journal_preview(run, kind, mapper, the_plan)
@@ -439,7 +449,7 @@ class SyncJob:
                     for a, record in zip(actions, records, strict=True)])
         except ITEM_ERRORS:
             return set()
-        self._stats["local_created"] += len(actions)
+        self._count(kind, "local_created", len(actions))
         return {id(a) for a in actions}
 
     def _create_remote_batch(self, kind, mapper, adapter, Model, run, actions):
@@ -495,14 +505,14 @@ class SyncJob:
         except RunStopped:
             raise
         except ITEM_ERRORS as exc:
-            self._stats["failed"] += 1
+            self._count(kind, "failed")
             self._keep_listed_version(action)
             self._line(run, kind, Model, action, "error", self._reason(exc))
             _logger.info("CRM sync: account %s %s %s failed: %s", account.id, kind,
                          action.op, describe(exc))
             return False
         if action.op in COUNTER_FIELDS:
-            self._stats[COUNTER_FIELDS[action.op]] += 1
+            self._count(kind, COUNTER_FIELDS[action.op])
         self._stats["done"] += 1
         if action.conflict:
             self._line(run, kind, Model, action, "conflict", action.conflict,
@@ -612,8 +622,9 @@ class SyncJob:
         })
 
     def _flush_stats(self, run):
-        run.write({f: self._stats[f] for f in ("conflicts", "failed",
-                                               *COUNTER_FIELDS.values())})
+        run.write({"kind_counts": self._kind_counts(),
+                   **{f: self._stats[f] for f in ("conflicts", "failed",
+                                                  *COUNTER_FIELDS.values())}})
 
     def _journal_preview(self, run, kind, mapper, the_plan):
         for action in the_plan.writes():
@@ -622,4 +633,4 @@ class SyncJob:
                        action.conflict or action.op.replace("_", " "),
                        discarded=action.discarded)
             if action.op in COUNTER_FIELDS:
-                self._stats[COUNTER_FIELDS[action.op]] += 1
+                self._count(kind, COUNTER_FIELDS[action.op])

@@ -18,6 +18,8 @@ class TestFirstSync(SyncCase):
 
         self.assertEqual(run.state, "done", run.message)
         self.assertEqual((run.local_created, run.remote_created), (2, 1))
+        self.assertEqual(run.kind_counts, {"contacts": {"local_created": 2,
+                                                        "remote_created": 1}})
         self.assertEqual(sorted(self.synced_partners().mapped("name")),
                          ["Local Lea", "Remote Rita", "Remote Ron"])
         remote = {c["data"]["name"]: c for c in self.peer.contacts()}

@@ -1,0 +1,3 @@
+from . import models, wizard
+from .hooks import uninstall_hook
+from .provider import PROVIDER

@@ -1,0 +1,1 @@
+from . import crm_sync_account, crm_sync_run

@@ -1,0 +1,1 @@
+from . import crm_domino_meeting, crm_domino_password

@@ -1,0 +1,2 @@
+from . import mapper, models
+from .hooks import uninstall_hook

@@ -1,0 +1,1 @@
+from . import crm_sync_account, project_task
