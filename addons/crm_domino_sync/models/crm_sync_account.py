@@ -26,8 +26,7 @@ class CrmSyncAccount(models.Model):
     _name = "crm.sync.account"
 
     # The pasted DRAPI token is a write-only secret, like the password.
-    _sync_secret_fields = {"password": "password", "refresh_token": "refresh_token",
-                           "domino_api_token": "api_token"}
+    _sync_secret_fields = {"domino_api_token": "api_token"}
 
     provider = fields.Selection(selection_add=[("domino", "HCL Domino (IBM Notes)")],
                                 ondelete={"domino": "cascade"})

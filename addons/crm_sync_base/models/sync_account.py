@@ -23,7 +23,8 @@ class CrmSyncAccount(models.Model):
 
     # Write-only credential fields: {field name: secret key}. Their value is never
     # read back (compute gives False), the inverse stores it in crm.sync.secret.
-    # Connectors add theirs by extending this dict in an _inherit.
+    # A connector declares only its own in its _inherit; _sync_secret_map() merges
+    # the declarations of every class, so two connectors cannot drop each other's.
     _sync_secret_fields = {"password": "password", "refresh_token": "refresh_token"}
 
     name = fields.Char(required=True, tracking=True)
@@ -92,20 +93,28 @@ class CrmSyncAccount(models.Model):
 
     # ------------------------------------------------------------------ computes
 
+    @classmethod
+    def _sync_secret_map(cls):
+        """{field name: secret key} of every class in the model's inheritance."""
+        merged = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(vars(klass).get("_sync_secret_fields", {}))
+        return merged
+
     def _compute_secret_fields(self):
         for account in self:
-            for name in self._sync_secret_fields:
+            for name in self._sync_secret_map():
                 account[name] = False
 
     def _inverse_secret_fields(self):
         for account in self:
-            updates = {key: account[name] for name, key in self._sync_secret_fields.items()
+            updates = {key: account[name] for name, key in self._sync_secret_map().items()
                        if account[name]}
             if updates:
                 account._sync_store_credentials(updates)
         # web_save reads the record back in the same transaction: drop the cached
         # values, so what goes back to the browser is the empty compute, not the secret.
-        self.invalidate_recordset(list(self._sync_secret_fields))
+        self.invalidate_recordset(list(self._sync_secret_map()))
 
     @api.depends("provider")
     def _compute_credentials_info(self):
@@ -113,7 +122,7 @@ class CrmSyncAccount(models.Model):
             [("account_id", "in", self.ids)], ["account_id"], ["key:array_agg"])
         keys = {account.id: names for account, names in stored}
         labels = {key: self._fields[name].string
-                  for name, key in self._sync_secret_fields.items() if name in self._fields}
+                  for name, key in self._sync_secret_map().items() if name in self._fields}
         for account in self:
             names = sorted(labels.get(k, k.replace("_", " ")) for k in keys.get(account.id, []))
             account.credentials_info = ", ".join(names) if names else _("none")
