@@ -186,6 +186,93 @@ class TestGoogleCalendar(GoogleCase):
         self.assertEqual(remote["id"], self.peer.events(cid)[0]["id"])
 
 
+    def _series(self, name, count=4, **vals):
+        monday = (self.soon - timedelta(days=self.soon.weekday())).replace(hour=9, minute=0)
+        return self.Event.create(dict({
+            "name": name, "start": monday, "stop": monday + timedelta(hours=1),
+            "categ_ids": [(4, self.meeting.id)], "recurrency": True,
+            "rrule_type": "weekly", "mon": True, "end_type": "count", "count": count,
+            "interval": 1, "event_tz": "UTC"}, **vals))
+
+    def test_odoo_series_to_google_with_deleted_occurrences(self):
+        base = self._series("Weekly review")
+        self.assertEqual(len(base.recurrence_id.calendar_event_ids), 4)
+        run = self.sync()
+        self.assertEqual((run.state, run.remote_created), ("done", 1), run.message)
+        cid = self.cal("CRM meetings")["id"]
+        (master,) = self.peer.events(cid)
+        self.assertEqual(master["recurrence"], ["RRULE:BYDAY=MO;COUNT=4;FREQ=WEEKLY"])
+        self.assertEqual(master["start"]["dateTime"], base.start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual(len(self.peer.instances(cid, master["id"])), 4)
+        # Deleting the third occurrence in Odoo is an exception of the Google series.
+        third = base.recurrence_id.calendar_event_ids.sorted("start")[2]
+        third_start = third.start
+        third.unlink()
+        run = self.sync()
+        self.assertEqual((run.state, run.remote_updated), ("done", 1), run.message)
+        (master,) = self.peer.events(cid)
+        self.assertEqual(master["recurrence"][1],
+                         "EXDATE:" + third_start.strftime("%Y%m%dT%H%M%SZ"))
+        self.assertEqual([i["start"]["dateTime"] for i in self.peer.instances(cid, master["id"])],
+                         [e.start.strftime("%Y-%m-%dT%H:%M:%SZ") for e in
+                          base.recurrence_id.calendar_event_ids.sorted("start")])
+        run = self.sync()
+        self.assertFalse(run.remote_updated or run.local_updated, "nothing echoes back")
+        # Deleting the first event keeps the series (bound through its new first event).
+        second = base.recurrence_id.calendar_event_ids.sorted("start")[1]
+        base.unlink()
+        run = self.sync()
+        self.assertEqual((run.state, run.remote_unlinked), ("done", 0), run.message)
+        (master,) = self.peer.events(cid)
+        self.assertEqual(master["start"]["dateTime"], second.start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual(len(self.peer.instances(cid, master["id"])), 2)
+
+    def test_google_series_to_odoo_with_cancelled_instances(self):
+        self.sync()
+        cid = self.cal("CRM meetings")["id"]
+        start = self.soon.replace(hour=8, minute=0)
+        stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+        master = self.peer.add_event(cid, {
+            "summary": "Stand-up", "recurrence": ["RRULE:FREQ=DAILY;COUNT=5"],
+            "start": {"dateTime": stamp(start), "timeZone": "UTC"},
+            "end": {"dateTime": stamp(start + timedelta(minutes=15)), "timeZone": "UTC"}})
+        self.peer.cancel_instance(cid, master["id"], stamp(start + timedelta(days=1)))
+        run = self.sync()
+        self.assertEqual((run.state, run.local_created), ("done", 1), run.message)
+        base = self.env["calendar.event"].search([("name", "=", "Stand-up")]).filtered(
+            "crm_google_rrule")
+        self.assertEqual(base.start, start)
+        self.assertEqual(base.crm_google_rrule, "COUNT=5;FREQ=DAILY")
+        events = base.recurrence_id.calendar_event_ids.sorted("start")
+        self.assertEqual(events.mapped("start"), [start + timedelta(days=d) for d in (0, 2, 3, 4)])
+        self.assertEqual(set(events.categ_ids), {self.meeting})
+        # Another occurrence deleted in Google, then the series renamed: an incremental
+        # listing holds only the change, the exdates stay whole.
+        self.peer.cancel_instance(cid, master["id"], stamp(start + timedelta(days=3)))
+        run = self.sync()
+        self.assertEqual((run.state, run.local_updated), ("done", 1), run.message)
+        self.assertEqual(base.recurrence_id.calendar_event_ids.sorted("start").mapped("start"),
+                         [start + timedelta(days=d) for d in (0, 2, 4)])
+        self.peer.edit_event(cid, master["id"], {"summary": "Daily stand-up"})
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual(set(base.recurrence_id.calendar_event_ids.mapped("name")),
+                         {"Daily stand-up"})
+        self.assertEqual(len(base.recurrence_id.calendar_event_ids), 3)
+        # A new rule in Google: the occurrences follow it (the cancelled instances of
+        # days 1 and 3 are no occurrences of it).
+        self.peer.edit_event(cid, master["id"], {
+            "recurrence": ["RRULE:FREQ=DAILY;INTERVAL=2;COUNT=2"]})
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual(base.recurrence_id.calendar_event_ids.sorted("start").mapped("start"),
+                         [start, start + timedelta(days=2)])
+        run = self.sync()
+        self.assertFalse(run.remote_updated or run.local_updated, "nothing echoes back")
+        (master,) = self.peer.events(cid)
+        self.assertEqual(master["recurrence"], ["RRULE:FREQ=DAILY;INTERVAL=2;COUNT=2"])
+
+
 @tagged("post_install", "-at_install")
 class TestGoogleActivities(GoogleCase):
     @classmethod

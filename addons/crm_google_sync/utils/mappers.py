@@ -133,7 +133,7 @@ class GoogleEventMapper(RecordMapper):
     model = "calendar.event"
     fields = ("name", "start", "stop", "allday", "start_date", "stop_date", "location",
               "description", "categ_ids", "crm_google_attendee_emails", "user_id",
-              "recurrency")
+              "recurrency", "crm_google_rrule", "crm_google_exdates")
     # "generated" is hashed: a change of a described field must reach Google. An edit
     # of that part in Google changes nothing in Odoo (to_odoo never reads it).
 
@@ -168,11 +168,16 @@ class GoogleEventMapper(RecordMapper):
             f"{label}: {_describe(values.get(field))}"
             for field, label in self.description_fields.items()
             if _describe(values.get(field)))
-        return {"name": _text(values.get("name")), "location": _text(values.get("location")),
-                "description": html_to_text(values.get("description")),
-                "generated": generated, "calendar": calendar,
-                "attendees": sorted(emails - self.self_emails),
-                "allday": bool(values.get("allday")), "start": start, "stop": stop}
+        out = {"name": _text(values.get("name")), "location": _text(values.get("location")),
+               "description": html_to_text(values.get("description")),
+               "generated": generated, "calendar": calendar,
+               "attendees": sorted(emails - self.self_emails),
+               "allday": bool(values.get("allday")), "start": start, "stop": stop}
+        if values.get("crm_google_rrule"):  # only series carry these keys
+            out["rrule"] = values["crm_google_rrule"]
+            out["exdates"] = sorted(d for d in (values.get("crm_google_exdates") or "")
+                                    .split(",") if d)
+        return out
 
     def to_odoo(self, canonical):
         vals = {"name": canonical.get("name") or False,
@@ -187,6 +192,9 @@ class GoogleEventMapper(RecordMapper):
                         start_date=canonical["start"], stop_date=canonical["stop"])
         else:
             vals.update(allday=False, start=canonical["start"], stop=canonical["stop"])
+        if canonical.get("rrule"):
+            vals["crm_google_rrule"] = canonical["rrule"]
+            vals["crm_google_exdates"] = ",".join(canonical.get("exdates") or [])
         type_id = self.calendar_types.get(canonical.get("calendar"))
         if type_id:
             vals["categ_ids"] = [(3, t) for t in self.type_calendars if t != type_id] + [
@@ -197,8 +205,10 @@ class GoogleEventMapper(RecordMapper):
         types = [int(t) for t in settings.get("google_type_calendars") or {}]
         if not types:
             return [("id", "=", 0)]
+        # A series syncs as its first event (a Google master); its other events
+        # are not items of their own.
         domain = [("categ_ids", "in", types), ("user_id", "=", settings.get("user_id")),
-                  ("recurrency", "=", False)]
+                  "|", ("recurrency", "=", False), ("crm_google_rrule", "!=", False)]
         if settings.get("google_events_since"):
             domain.append(("stop", ">=", f"{settings['google_events_since']} 00:00:00"))
         return domain
