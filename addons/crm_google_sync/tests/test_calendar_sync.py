@@ -186,6 +186,32 @@ class TestGoogleCalendar(GoogleCase):
         self.assertEqual(remote["id"], self.peer.events(cid)[0]["id"])
 
 
+    def test_type_change_moves_the_event_to_the_other_calendar(self):
+        visit = self.Event.create({"name": "Visit", "start": self.soon,
+                                   "stop": self.soon + timedelta(hours=1),
+                                   "categ_ids": [(4, self.meeting.id)]})
+        self.assertEqual(self.sync().remote_created, 1)
+        meetings, calls = self.cal("CRM meetings")["id"], self.cal("CRM calls")["id"]
+        (event,) = self.peer.events(meetings)
+        visit.write({"categ_ids": [(3, self.meeting.id), (4, self.call.id)],
+                     "name": "Visit, by phone"})
+        run = self.sync()
+        self.assertEqual((run.state, run.remote_updated), ("done", 1), run.message)
+        self.assertEqual(self.peer.events(meetings), [])
+        (moved,) = self.peer.events(calls)
+        self.assertEqual((moved["id"], moved["summary"]), (event["id"], "Visit, by phone"))
+        binding = self.env["crm.sync.binding"].search([("res_id", "=", visit.id),
+                                                       ("res_model", "=", "calendar.event")])
+        self.assertEqual(binding.remote_id, f"{calls}|{event['id']}")
+        # The source calendar now lists it as cancelled: that deletes nothing in Odoo.
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertFalse(run.local_unlinked or run.local_created or run.remote_updated)
+        self.assertEqual(visit.categ_ids, self.call)
+        self.peer.edit_event(calls, event["id"], {"summary": "Visit (call)"})
+        self.assertEqual(self.sync().local_updated, 1)
+        self.assertEqual(visit.name, "Visit (call)")
+
     def _series(self, name, count=4, **vals):
         monday = (self.soon - timedelta(days=self.soon.weekday())).replace(hour=9, minute=0)
         return self.Event.create(dict({

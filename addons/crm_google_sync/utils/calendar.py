@@ -385,13 +385,22 @@ class GoogleCalendarAdapter(BaseAdapter):
             raise NotFound("the event was deleted in Google")
         if if_match and current.get("etag") != if_match:
             raise VersionConflict("the event changed in Google since it was listed")
+        target = self.calendars().get(values.get("calendar"))
+        if target and target != cid:
+            # Its meeting type changed: the event moves to that type's calendar, keeping
+            # its id (and its attendees' replies) rather than being made again.
+            self.session.execute(self.api.events().move(
+                calendarId=cid, eventId=eid, destination=target, sendUpdates="none"))
+            cid = target
+            current = self.session.execute(self.api.events().get(calendarId=cid, eventId=eid))
         request = self.api.events().patch(calendarId=cid, eventId=eid,
                                           body=canonical_to_event(values, current),
                                           sendUpdates="none")
         request.headers["If-Match"] = current.get("etag")
         updated = self.session.execute(request)
         name = next((n for n, i in self.calendars().items() if i == cid), values.get("calendar"))
-        return updated.get("etag"), event_to_canonical(updated, name, self.self_emails)
+        return (updated.get("etag"), event_to_canonical(updated, name, self.self_emails),
+                f"{cid}|{eid}")
 
     def delete(self, remote_id, if_match):
         cid, eid = self._locate(remote_id)
