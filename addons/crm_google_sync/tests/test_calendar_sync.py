@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import GoogleCase
 
@@ -211,6 +211,45 @@ class TestGoogleCalendar(GoogleCase):
         self.peer.edit_event(calls, event["id"], {"summary": "Visit (call)"})
         self.assertEqual(self.sync().local_updated, 1)
         self.assertEqual(visit.name, "Visit (call)")
+
+    def test_company_wide_account_has_a_calendar_per_employee(self):
+        anna = new_test_user(self.env, "anna", name="Anna Nowakowska",
+                             email="anna@example.com", groups="base.group_user")
+        jan = new_test_user(self.env, "jan", name="Jan Kowalski", email="jan@example.com",
+                            groups="base.group_user")
+        other = new_test_user(self.env, "ewa", name="Ewa", groups="base.group_user")
+        self.account.write({"company_wide": True,
+                            "google_employee_ids": [(6, 0, (anna | jan).ids)]})
+        Event = self.env["calendar.event"]
+        start = self.soon
+        for user, name in ((anna, "Anna's visit"), (jan, "Jan's visit"),
+                           (other, "Not chosen"), (self.user, "Owner's own")):
+            Event.with_user(user).create({
+                "name": name, "start": start, "stop": start + timedelta(hours=1),
+                "user_id": user.id, "categ_ids": [(4, self.meeting.id)]})
+        run = self.sync()
+        self.assertEqual((run.state, run.remote_created), ("done", 2), run.message)
+        self.assertIsNone(self.cal("CRM meetings"), "no shared calendar on this account")
+        annas = self.cal("CRM meetings (Anna Nowakowska)")
+        jans = self.cal("CRM meetings (Jan Kowalski)")
+        self.assertTrue(self.cal("CRM calls (Jan Kowalski)"), "one per type and employee")
+        self.assertEqual([e["summary"] for e in self.peer.events(annas["id"])], ["Anna's visit"])
+        (jans_visit,) = self.peer.events(jans["id"])
+        self.assertEqual(jans_visit["summary"], "Jan's visit")
+        self.assertNotIn("attendees", {k for k, v in jans_visit.items() if v},
+                         "the employee is the organizer, not an attendee")
+        # Created in Jan's calendar: comes back as Jan's event.
+        self.peer.add_event(jans["id"], {
+            "summary": "Call from Google", "start": {"dateTime": start.strftime(
+                "%Y-%m-%dT%H:%M:%SZ")}, "end": {"dateTime": (start + timedelta(
+                    minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")}})
+        run = self.sync()
+        self.assertEqual((run.state, run.local_created), ("done", 1), run.message)
+        created = Event.search([("name", "=", "Call from Google")])
+        self.assertEqual((created.user_id, created.categ_ids), (jan, self.meeting))
+        self.assertIn(jan.partner_id, created.partner_ids)
+        run = self.sync()
+        self.assertFalse(run.remote_updated or run.local_updated, "nothing echoes back")
 
     def _series(self, name, count=4, **vals):
         monday = (self.soon - timedelta(days=self.soon.weekday())).replace(hour=9, minute=0)

@@ -49,6 +49,11 @@ DESCRIPTION_MARKER = "-- Odoo --"
 PAGE_SIZE = 2500  # the API's maximum
 
 
+def google_employee_calendar(calendar_name: str, user_name: str) -> str:
+    """The name of an employee's own Google calendar on a company-wide account."""
+    return f"{calendar_name} ({user_name})"
+
+
 def split_description(text: str) -> tuple[str, str]:
     """(the free part, the generated part) of a Google description."""
     text = (text or "").replace("\r\n", "\n")
