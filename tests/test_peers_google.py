@@ -208,3 +208,14 @@ def test_event_move(google_peer):
         calendar.events().move(calendarId=first["id"], eventId=event["id"],
                                destination=second["id"]).execute()
     assert caught.value.status_code == 404
+
+
+def test_malformed_recurrence_is_refused(google_peer):
+    _, _, calendar = services(google_peer)
+    cal = calendar.calendars().insert(body={"summary": "Meetings"}).execute()
+    with pytest.raises(HttpError) as caught:
+        calendar.events().insert(calendarId=cal["id"], body={
+            "summary": "Bad", "recurrence": ["RRULE:FREQ=SOMETIMES"],
+            "start": {"date": "2026-12-01"}, "end": {"date": "2026-12-02"}}).execute()
+    assert caught.value.status_code == 400
+    assert google_peer.events(cal["id"]) == []

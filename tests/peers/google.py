@@ -878,6 +878,16 @@ class GooglePeer(Peer):
         if body.get("recurrence") and not start.get("date") and not start.get("timeZone"):
             raise calendar_error(400, "invalid", "Missing time zone definition for start "
                                                  "time.")
+        for line in body.get("recurrence") or []:
+            if not isinstance(line, str) or line.split(":", 1)[0].split(";")[0] not in (
+                    "RRULE", "EXRULE", "RDATE", "EXDATE"):
+                raise calendar_error(400, "invalid", "Invalid recurrence rule.")
+            if line.startswith("RRULE:"):
+                try:
+                    dateutil_rrule.rrulestr(line.split(":", 1)[1],
+                                            dtstart=_parse_moment(start))
+                except (ValueError, KeyError):
+                    raise calendar_error(400, "invalid", "Invalid recurrence rule.") from None
         if _event_end(body) < _event_start(body):
             raise calendar_error(400, "timeRangeEmpty", "The specified time range is empty.")
         return copy.deepcopy(body)

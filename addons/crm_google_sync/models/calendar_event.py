@@ -1,7 +1,8 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 from odoo.addons.crm_sync_base.models.sync_mixin import NO_MARK
+from odoo.exceptions import UserError
 
-from ..utils.calendar import normalize_rrule
+from ..utils.calendar import normalize_rrule, unkeepable_rrule_parts
 
 SERIES_FIELDS = ("crm_google_rrule", "crm_google_exdates")
 TIME_FIELDS = ("start", "stop", "allday", "start_date", "stop_date")
@@ -58,6 +59,16 @@ class CalendarEvent(models.Model):
         bases = self.env["calendar.recurrence"].sudo().search(
             [("base_event_id", "!=", False), ("rrule", "!=", False)]).base_event_id.ids
         return [("id", "in" if operator == "!=" else "not in", bases)]
+
+    @api.model
+    def _crm_google_check_rrule(self, rrule):
+        bad = unkeepable_rrule_parts(rrule)
+        if bad:
+            raise UserError(_(
+                "Odoo cannot keep this Google recurrence rule (%(rule)s): %(parts)s is not "
+                "supported. Change the series in Google to a daily, weekly, monthly or "
+                "yearly rule, or leave its meeting type out of the sync.",
+                rule=rrule, parts=", ".join(bad)))
 
     def _crm_google_apply_series(self, rrule, exdates):
         """A series as Google has it, onto this event and its recurrence (sync writes)."""
@@ -121,6 +132,7 @@ class CalendarEvent(models.Model):
                 "crm_google_exdates", None)
             series.append((rrule, exdates))
             if rrule:
+                self._crm_google_check_rrule(rrule)
                 vals.update(recurrency=True, rrule=rrule, event_tz="UTC")
         events = super().create(vals_list)
         for event, (rrule, exdates) in zip(events, series, strict=False):
@@ -142,6 +154,8 @@ class CalendarEvent(models.Model):
             return result
         vals = dict(vals)
         rrule = vals.pop("crm_google_rrule")
+        if rrule:
+            self._crm_google_check_rrule(rrule)
         exdates = [d for d in (vals.pop("crm_google_exdates", None) or "").split(",") if d]
         for event in self:
             recurrence = event.recurrence_id

@@ -338,6 +338,41 @@ class TestGoogleCalendar(GoogleCase):
         self.assertEqual(master["recurrence"], ["RRULE:FREQ=DAILY;INTERVAL=2;COUNT=2"])
 
 
+    def test_all_day_series_and_a_rule_odoo_cannot_keep(self):
+        self.sync()
+        cid = self.cal("CRM meetings")["id"]
+        day = (self.soon + timedelta(days=1)).date()
+        self.peer.add_event(cid, {
+            "summary": "Inventory", "start": {"date": day.isoformat()},
+            "end": {"date": (day + timedelta(days=1)).isoformat()},
+            "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3",
+                           "EXDATE;VALUE=DATE:" + (day + timedelta(days=7)).strftime("%Y%m%d")]})
+        self.peer.add_event(cid, {
+            "summary": "Hourly", "start": {"date": day.isoformat()},
+            "end": {"date": (day + timedelta(days=1)).isoformat()},
+            "recurrence": ["RRULE:FREQ=HOURLY;COUNT=3"]})  # Odoo has no hourly rule
+        run = self.sync()
+        self.assertEqual((run.local_created, run.failed), (1, 1), run.message)
+        (failure,) = run.line_ids.filtered(lambda line: line.level == "error")
+        self.assertIn("FREQ=HOURLY", failure.reason, "the failure says why")
+        self.assertFalse(self.env["calendar.event"].search([("name", "=", "Hourly")]),
+                         "nothing half-written")
+        base = self.env["calendar.event"].search([("name", "=", "Inventory")]).filtered(
+            "crm_google_rrule")
+        events = base.recurrence_id.calendar_event_ids.sorted("start")
+        self.assertEqual([(e.allday, e.start_date) for e in events],
+                         [(True, day), (True, day + timedelta(days=14))])
+        self.assertEqual(base.crm_google_exdates, (day + timedelta(days=7)).isoformat())
+        # Odoo edits the series' name: Google keeps the dates and the exception.
+        base.write({"name": "Stocktaking"})
+        run = self.sync()
+        self.assertEqual(run.remote_updated, 1, run.message)
+        master = next(e for e in self.peer.events(cid) if e["summary"] == "Stocktaking")
+        self.assertEqual(master["start"], {"date": day.isoformat()})
+        self.assertEqual(master["recurrence"][1],
+                         "EXDATE;VALUE=DATE:" + (day + timedelta(days=7)).strftime("%Y%m%d"))
+
+
 @tagged("post_install", "-at_install")
 class TestGoogleActivities(GoogleCase):
     @classmethod

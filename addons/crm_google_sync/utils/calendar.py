@@ -93,6 +93,21 @@ def normalize_rrule(text: str) -> str:
     return ";".join(f"{k}={parts[k]}" for k in sorted(parts)) if "FREQ" in parts else ""
 
 
+# The parts of a rule Odoo's calendar.recurrence keeps; a rule with others would come
+# back changed and overwrite the Google series.
+ODOO_RRULE_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY"}
+ODOO_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+
+
+def unkeepable_rrule_parts(rrule: str) -> list:
+    """What of a (normalized) rule Odoo cannot keep; empty when it can keep it all."""
+    parts = dict(p.split("=", 1) for p in rrule.split(";") if "=" in p)
+    bad = sorted(f"{k}={v}" for k, v in parts.items() if k not in ODOO_RRULE_PARTS)
+    if parts.get("FREQ") not in ODOO_FREQUENCIES:
+        bad.insert(0, f"FREQ={parts.get('FREQ', '')}")
+    return bad
+
+
 def moment_text(value: str, allday: bool, tz: str | None = None) -> str:
     """An iCalendar or RFC 3339 moment -> our canonical form (a date, or naive UTC)."""
     value = value.strip()
