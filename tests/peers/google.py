@@ -939,10 +939,19 @@ class GooglePeer(Peer):
     @route("POST", r"/calendar/v3/calendars/(?P<cid>[^/]+)/events/(?P<eid>[^/]+)/move")
     def event_move(self, request: Request, cid: str, eid: str) -> Response:
         """events.move: the event keeps its id; the source lists it as cancelled."""
+        return Response(200, self._render_event(
+            self.move_event(cid, eid, request.arg("destination") or "")))
+
+    def move_event(self, cid: str, eid: str, destination: str) -> dict:
+        """events.move, also as a user moving an event to another calendar in Google."""
+        with self.lock:
+            return self._move_event(cid, eid, destination)
+
+    def _move_event(self, cid: str, eid: str, destination: str) -> dict:
         event = self._found_event(cid, eid)
         if event["status"] == "cancelled":
             raise calendar_error(404, "notFound", "Not Found")
-        target = self._calendar(request.arg("destination") or "")
+        target = self._calendar(destination)
         if eid in target["events"] and target["events"][eid]["status"] != "cancelled":
             raise calendar_error(409, "duplicate", "The requested identifier already exists.")
         moved = copy.deepcopy(event)
@@ -953,7 +962,7 @@ class GooglePeer(Peer):
         self._touch_event(event)
         target["events"][eid] = moved
         self._touch_event(moved)
-        return Response(200, self._render_event(moved))
+        return moved
 
     @route("GET", r"/calendar/v3/calendars/(?P<cid>[^/]+)/events/(?P<eid>[^/]+)")
     def event_get(self, request: Request, cid: str, eid: str) -> Response:

@@ -211,6 +211,14 @@ class TestGoogleCalendar(GoogleCase):
         self.peer.edit_event(calls, event["id"], {"summary": "Visit (call)"})
         self.assertEqual(self.sync().local_updated, 1)
         self.assertEqual(visit.name, "Visit (call)")
+        # Moved back in Google: the same Odoo event takes the meeting type back.
+        self.peer.move_event(calls, event["id"], meetings)
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertFalse(run.local_created or run.local_unlinked, run.message)
+        self.assertEqual(visit.categ_ids, self.meeting)
+        self.assertEqual(binding.remote_id, f"{meetings}|{event['id']}")
+        self.assertEqual(len(self.env["calendar.event"].search([("name", "like", "Visit")])), 1)
 
     def test_company_wide_account_has_a_calendar_per_employee(self):
         anna = new_test_user(self.env, "anna", name="Anna Nowakowska",

@@ -20,7 +20,9 @@ write them as EXDATE. An occurrence changed alone in Google (moved, renamed) is 
 alone: the series' rule and deletions sync, single-occurrence edits do not.
 
 An event whose meeting type changes moves to the other Google calendar with
-``events.move`` (the event keeps its id, attendees are not notified again).
+``events.move`` (the event keeps its id, attendees are not notified again); an event
+moved between our calendars in Google keeps its binding (``previous_ids``) and comes
+back with the other meeting type.
 """
 
 from __future__ import annotations
@@ -307,7 +309,11 @@ class GoogleCalendarAdapter(BaseAdapter):
             modified=datetime.fromisoformat(modified.replace("Z", "+00:00"))
             if modified else None,
             local_tag=((event.get("extendedProperties") or {}).get("private") or {}).get(
-                TAG_KEY))
+                TAG_KEY),
+            # Moved to this calendar in Google, the event keeps its id: the binding
+            # follows it (and its cancelled copy in the old calendar is no deletion).
+            previous_ids=tuple(f"{other}|{event['id']}" for other in self.calendars().values()
+                               if other != cid))
 
     def list_changes(self, token):
         tokens = _parse_tokens(token)
