@@ -56,9 +56,11 @@ class CalendarEvent(models.Model):
     def _search_crm_google_rrule(self, operator, value):
         if operator not in ("!=", "=") or value is not False:
             raise NotImplementedError("only 'is set' / 'is not set' searches")
-        bases = self.env["calendar.recurrence"].sudo().search(
-            [("base_event_id", "!=", False), ("rrule", "!=", False)]).base_event_id.ids
-        return [("id", "in" if operator == "!=" else "not in", bases)]
+        # A subquery, not a list of ids: one statement however many series there are.
+        bases = self.env["calendar.recurrence"].sudo()._search(
+            [("base_event_id", "!=", False), ("rrule", "!=", False)])
+        return [("id", "in" if operator == "!=" else "not in",
+                 bases.subselect("base_event_id"))]
 
     @api.model
     def _crm_google_check_rrule(self, rrule):
