@@ -199,13 +199,15 @@ class GooglePeer(Peer):
                     if not r["deleted"] and (group is None or group in self._groups_of(r))]
 
     def add_calendar(self, summary: str, calendar_id: str | None = None,
-                     primary: bool = False) -> dict:
+                     primary: bool = False, description: str | None = None) -> dict:
         with self.lock:
             cid = calendar_id or f"{next(self._serial):x}c@group.calendar.google.com"
             self.calendars[cid] = {"meta": {
                 "kind": "calendar#calendarListEntry", "id": cid, "summary": summary,
                 "timeZone": "UTC", "accessRole": "owner", "primary": primary,
                 "etag": self._etag()}, "events": {}, "deleted": False}
+            if description:
+                self.calendars[cid]["meta"]["description"] = description
             return copy.deepcopy(self.calendars[cid]["meta"])
 
     def calendar_by_summary(self, summary: str) -> dict | None:
@@ -795,7 +797,7 @@ class GooglePeer(Peer):
         body = request.json() or {}
         if not (body.get("summary") or "").strip():
             raise calendar_error(400, "required", "Missing title.")
-        meta = self.add_calendar(body["summary"].strip())
+        meta = self.add_calendar(body["summary"].strip(), description=body.get("description"))
         meta.pop("primary", None)
         meta["kind"] = "calendar#calendar"
         return Response(200, meta)

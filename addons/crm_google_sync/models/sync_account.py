@@ -4,7 +4,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 
 from ..utils import oauth
-from ..utils.calendar import google_employee_calendar
+from ..utils.calendar import calendar_marker, google_employee_calendar
 from ..utils.google_client import GOOGLE_AUTH_URL, GOOGLE_TOKEN_URL
 from ..utils.people import ALL_PARTS
 
@@ -138,10 +138,14 @@ class CrmSyncAccount(models.Model):
         employees = self.google_employee_ids if self.company_wide else self.env["res.users"]
         # {Google calendar name: [meeting type id, user id or False]}: one calendar per
         # type, or per type and employee on a company-wide account (seed 002).
+        names = [user.name for user in employees]
+        # Two employees of the same name still get a calendar each (never a shared one).
+        labels = {user.id: user.name if names.count(user.name) == 1
+                  else f"{user.name}, {user.login}" for user in employees}
         slots = {m.calendar_name: [m.event_type_id.id, False] for m in maps} \
             if not self.company_wide else {
-                google_employee_calendar(m.calendar_name, user.name): [m.event_type_id.id,
-                                                                      user.id]
+                google_employee_calendar(m.calendar_name, labels[user.id]): [
+                    m.event_type_id.id, user.id]
                 for user in employees for m in maps}
         settings.update(
             google_client_id=params.get_param(CLIENT_ID_PARAM) or "",
@@ -152,6 +156,8 @@ class CrmSyncAccount(models.Model):
             **{f"google_sync_{part}": self[f"google_sync_{part}"] for part in ALL_PARTS},
             google_calendars=list(slots),
             google_calendar_slots=slots,
+            google_calendar_markers={name: calendar_marker(*slot) for name, slot in slots.items()
+                                     if slot[1]},
             google_company_wide=bool(self.company_wide),
             google_employee_ids=employees.ids,
             google_type_calendars={str(m.event_type_id.id): m.calendar_name for m in maps},

@@ -258,6 +258,32 @@ class TestGoogleCalendar(GoogleCase):
         self.assertIn(jan.partner_id, created.partner_ids)
         run = self.sync()
         self.assertFalse(run.remote_updated or run.local_updated, "nothing echoes back")
+        # A namesake employee gets calendars of their own, never Anna's.
+        namesake = new_test_user(self.env, "anna2", name="Anna Nowakowska",
+                                 groups="base.group_user")
+        self.account.google_employee_ids = [(4, namesake.id)]
+        Event.with_user(namesake).create({
+            "name": "Namesake's visit", "start": start, "stop": start + timedelta(hours=1),
+            "user_id": namesake.id, "categ_ids": [(4, self.meeting.id)]})
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        own = self.cal("CRM meetings (Anna Nowakowska, anna2)")
+        self.assertEqual([e["summary"] for e in self.peer.events(own["id"])],
+                         ["Namesake's visit"])
+        self.assertEqual([e["summary"] for e in self.peer.events(annas["id"])],
+                         ["Anna's visit"], "Anna's calendar is still hers")
+        self.assertFalse(run.local_unlinked or run.remote_unlinked or run.remote_created > 1)
+        annas_visit = Event.search([("name", "=", "Anna's visit")])
+        self.assertEqual(annas_visit.categ_ids, self.meeting)
+        # Renamed in Odoo: the employee's calendars stay (found by their marker).
+        anna.name = "Anna Kowalska"
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertFalse(run.local_unlinked or run.local_created or run.remote_created,
+                         run.message)
+        self.assertEqual(annas_visit.categ_ids, self.meeting)
+        self.assertEqual([e["summary"] for e in self.peer.events(annas["id"])],
+                         ["Anna's visit"])
 
     def _series(self, name, count=4, **vals):
         monday = (self.soon - timedelta(days=self.soon.weekday())).replace(hour=9, minute=0)

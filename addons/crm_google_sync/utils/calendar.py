@@ -51,6 +51,14 @@ DESCRIPTION_MARKER = "-- Odoo --"
 PAGE_SIZE = 2500  # the API's maximum
 
 
+CALENDAR_MARKER = "crm_sync_calendar:"
+
+
+def calendar_marker(type_id: int, user_id: int) -> str:
+    """Put in the description of an employee's Google calendar, to find it again."""
+    return f"{CALENDAR_MARKER}{type_id}:{user_id}"
+
+
 def google_employee_calendar(calendar_name: str, user_name: str) -> str:
     """The name of an employee's own Google calendar on a company-wide account."""
     return f"{calendar_name} ({user_name})"
@@ -249,6 +257,8 @@ class GoogleCalendarAdapter(BaseAdapter):
         settings = context.settings
         # {Google calendar name: ...}: the calendars this account syncs.
         self.calendar_names = list(dict.fromkeys(settings.get("google_calendars") or []))
+        # {calendar name: marker in its Google description} of employees' calendars.
+        self.markers = dict(settings.get("google_calendar_markers") or {})
         self.since = settings.get("google_events_since")  # 'YYYY-MM-DD'
         self.self_emails = tuple(e.lower() for e in settings.get("google_self_emails") or ())
         endpoint = (context.endpoint.rstrip("/") + "/calendar/v3/" if context.endpoint
@@ -262,20 +272,29 @@ class GoogleCalendarAdapter(BaseAdapter):
         """{name: id} of our calendars, creating the missing ones (seed 002)."""
         if self._ids is not None:
             return self._ids
-        found, request = {}, self.api.calendarList().list(maxResults=250)
+        found, marked = {}, {}
+        request = self.api.calendarList().list(maxResults=250)
         while request is not None:
             page = self.session.execute(request)
             for entry in page.get("items", []):
                 if entry.get("accessRole") in ("owner", "writer"):
                     found.setdefault(entry.get("summary"), entry["id"])
+                    if (entry.get("description") or "").startswith(CALENDAR_MARKER):
+                        marked.setdefault(entry["description"], entry["id"])
             request = self.api.calendarList().list_next(request, page)
         ids = {}
         for name in self.calendar_names:
-            if name not in found:
-                created = self.session.execute(self.api.calendars().insert(
-                    body={"summary": name}))
-                found[name] = created["id"]
-            ids[name] = found[name]
+            # An employee's calendar is found by its marker first: renaming the
+            # employee renames nothing in Google and keeps every event where it is.
+            marker = self.markers.get(name)
+            cid = marked.get(marker) or found.get(name)
+            if cid is None:
+                body = {"summary": name}
+                if marker:
+                    body["description"] = marker
+                cid = found[name] = self.session.execute(
+                    self.api.calendars().insert(body=body))["id"]
+            ids[name] = cid
         self._ids = ids
         return ids
 
