@@ -161,3 +161,61 @@ def test_429_with_retry_after(google_peer):
     assert caught.value.status_code == 429
     assert caught.value.resp.get("retry-after") == "7"
     assert json.loads(caught.value.content)["error"]["status"] == "RESOURCE_EXHAUSTED"
+
+
+def test_recurring_series_instances_and_exceptions(google_peer):
+    _, _, calendar = services(google_peer)
+    cal = calendar.calendars().insert(body={"summary": "Meetings"}).execute()
+    master = calendar.events().insert(calendarId=cal["id"], body={
+        "summary": "Weekly", "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4",
+                                            "EXDATE:20261208T090000Z"],
+        "start": {"dateTime": "2026-12-01T09:00:00Z", "timeZone": "UTC"},
+        "end": {"dateTime": "2026-12-01T10:00:00Z", "timeZone": "UTC"}}).execute()
+    token = calendar.events().list(calendarId=cal["id"]).execute()["nextSyncToken"]
+    instances = calendar.events().instances(calendarId=cal["id"],
+                                            eventId=master["id"]).execute()["items"]
+    assert [i["originalStartTime"]["dateTime"] for i in instances] == [
+        "2026-12-01T09:00:00Z", "2026-12-15T09:00:00Z", "2026-12-22T09:00:00Z"]
+    assert {i["recurringEventId"] for i in instances} == {master["id"]}
+    google_peer.cancel_instance(cal["id"], master["id"], "2026-12-15T09:00:00Z")
+    # singleEvents=false: the master and its cancelled instance, without showDeleted.
+    listed = calendar.events().list(calendarId=cal["id"]).execute()["items"]
+    assert [(e["id"], e["status"]) for e in listed] == [
+        (master["id"], "confirmed"), (f"{master['id']}_20261215T090000Z", "cancelled")]
+    changes = calendar.events().list(calendarId=cal["id"], syncToken=token).execute()
+    assert [e["recurringEventId"] for e in changes["items"]] == [master["id"]]
+    shown = calendar.events().instances(calendarId=cal["id"], eventId=master["id"],
+                                        showDeleted=True).execute()["items"]
+    assert [i["status"] for i in shown] == ["confirmed", "cancelled", "confirmed"]
+
+
+def test_event_move(google_peer):
+    _, _, calendar = services(google_peer)
+    first = calendar.calendars().insert(body={"summary": "Calls"}).execute()
+    second = calendar.calendars().insert(body={"summary": "Visits"}).execute()
+    event = calendar.events().insert(calendarId=first["id"], body={
+        "summary": "Visit", "start": {"date": "2026-12-01"},
+        "end": {"date": "2026-12-02"}}).execute()
+    token = calendar.events().list(calendarId=first["id"]).execute()["nextSyncToken"]
+    moved = calendar.events().move(calendarId=first["id"], eventId=event["id"],
+                                   destination=second["id"]).execute()
+    assert moved["id"] == event["id"]
+    assert [e["id"] for e in google_peer.events(second["id"])] == [event["id"]]
+    assert google_peer.events(first["id"]) == []
+    changes = calendar.events().list(calendarId=first["id"], syncToken=token).execute()
+    assert [e["status"] for e in changes["items"]] == ["cancelled"]
+    with pytest.raises(HttpError) as caught:
+        calendar.events().move(calendarId=first["id"], eventId=event["id"],
+                               destination=second["id"]).execute()
+    assert caught.value.status_code == 404
+
+
+def test_malformed_recurrence_is_refused(google_peer):
+    _, _, calendar = services(google_peer)
+    cal = calendar.calendars().insert(body={"summary": "Meetings"}).execute()
+    with pytest.raises(HttpError) as caught:
+        calendar.events().insert(calendarId=cal["id"], body={
+            "summary": "Bad", "recurrence": ["RRULE:FREQ=SOMETIMES"],
+            "start": {"date": "2026-12-01"}, "end": {"date": "2026-12-02"}}).execute()
+    assert caught.value.status_code == 400
+    assert google_peer.events(cal["id"]) == []

@@ -14,7 +14,11 @@ it (checked against the bundled discovery documents of google-api-python-client)
 - Calendar (under ``/calendar/v3``): calendarList, calendars insert / delete, events
   list (maxResults ≤ 2500, syncToken, 410 fullSyncRequired, cancelled items in an
   incremental listing), insert (client id, 409 duplicate), get, update / patch /
-  delete with If-Match (412 conditionNotMet), 404 for a deleted calendar.
+  delete with If-Match (412 conditionNotMet), 404 for a deleted calendar; recurring
+  series as v3 keeps them (a master with ``recurrence`` RRULE / EXDATE lines, changed
+  or cancelled instances as their own items with ``recurringEventId`` and
+  ``originalStartTime``, listed by ``singleEvents=false`` even without showDeleted),
+  ``events.instances`` and ``events.move``.
 
 Every API route needs ``Authorization: Bearer <peer.access_token>``; a wrong one gets
 Google's 401 body. 429 with Retry-After comes from ``peer.inject``.
@@ -26,6 +30,9 @@ import base64
 import copy
 import itertools
 import secrets
+from datetime import datetime, timezone
+
+from dateutil import rrule as dateutil_rrule
 
 from .base import HTTPError, Peer, Request, Response, route
 
@@ -192,13 +199,15 @@ class GooglePeer(Peer):
                     if not r["deleted"] and (group is None or group in self._groups_of(r))]
 
     def add_calendar(self, summary: str, calendar_id: str | None = None,
-                     primary: bool = False) -> dict:
+                     primary: bool = False, description: str | None = None) -> dict:
         with self.lock:
             cid = calendar_id or f"{next(self._serial):x}c@group.calendar.google.com"
             self.calendars[cid] = {"meta": {
                 "kind": "calendar#calendarListEntry", "id": cid, "summary": summary,
                 "timeZone": "UTC", "accessRole": "owner", "primary": primary,
                 "etag": self._etag()}, "events": {}, "deleted": False}
+            if description:
+                self.calendars[cid]["meta"]["description"] = description
             return copy.deepcopy(self.calendars[cid]["meta"])
 
     def calendar_by_summary(self, summary: str) -> dict | None:
@@ -233,6 +242,26 @@ class GooglePeer(Peer):
             event = self._calendar(cid)["events"][eid]
             event["status"] = "cancelled"
             self._touch_event(event)
+
+    def cancel_instance(self, cid: str, master_id: str, original_start: str) -> dict:
+        """One occurrence of a series deleted in Google's UI: a cancelled exception
+        (`original_start` as 'YYYY-MM-DD' or an RFC 3339 UTC date-time)."""
+        with self.lock:
+            master = self._calendar(cid)["events"][master_id]
+            key = "date" if "T" not in original_start else "dateTime"
+            eid = f"{master_id}_{_instance_stamp(original_start)}"
+            exception = {"id": eid, "status": "cancelled", "recurringEventId": master_id,
+                         "originalStartTime": {key: original_start},
+                         "iCalUID": master["iCalUID"]}
+            self._calendar(cid)["events"][eid] = exception
+            self._touch_event(exception)
+            return copy.deepcopy(exception)
+
+    def instances(self, cid: str, master_id: str) -> list[dict]:
+        """The live occurrences of a series, as events.instances lists them."""
+        with self.lock:
+            return [i for i in self._expand(self._calendar(cid), master_id)
+                    if i["status"] != "cancelled"]
 
     def events(self, cid: str, *, cancelled: bool = False) -> list[dict]:
         with self.lock:
@@ -302,6 +331,42 @@ class GooglePeer(Peer):
             out["memberCount"] = sum(1 for r in self.people.values() if not r["deleted"]
                                      and group["resourceName"] in self._groups_of(r))
         return copy.deepcopy(out)
+
+    def _expand(self, calendar: dict, master_id: str, limit: int = 730) -> list[dict]:
+        """A series' occurrences (Google expands at most 730), its exceptions applied."""
+        master = calendar["events"][master_id]
+        rules = [r for r in master.get("recurrence") or [] if r.startswith("RRULE")]
+        allday = bool(master["start"].get("date"))
+        start = _parse_moment(master["start"])
+        duration = _parse_moment(master["end"]) - start
+        excluded = set()
+        for line in master.get("recurrence") or []:
+            if line.startswith("EXDATE"):
+                excluded.update(_parse_moment_text(v, allday)
+                                for v in line.split(":", 1)[1].split(","))
+        exceptions = {_parse_moment(e["originalStartTime"]): e
+                      for e in calendar["events"].values()
+                      if e.get("recurringEventId") == master_id}
+        out = []
+        if master["status"] == "cancelled" or not rules:
+            return out
+        rule = dateutil_rrule.rrulestr(rules[0].split(":", 1)[1], dtstart=start)
+        for moment in itertools.islice(rule, limit):
+            if moment in excluded:
+                continue
+            if moment in exceptions:
+                out.append(copy.deepcopy(exceptions[moment]))
+                continue
+            stamp = moment.strftime("%Y-%m-%d") if allday else _rfc3339_utc(moment)
+            key = "date" if allday else "dateTime"
+            end = moment + duration
+            out.append({k: copy.deepcopy(v) for k, v in master.items()
+                        if k not in ("recurrence", "id", "start", "end", "seq")}
+                       | {"id": f"{master_id}_{_instance_stamp(stamp)}",
+                          "recurringEventId": master_id, "originalStartTime": {key: stamp},
+                          "start": {key: stamp}, "end": {key: end.strftime("%Y-%m-%d")
+                                                         if allday else _rfc3339_utc(end)}})
+        return out
 
     def _calendar(self, cid: str) -> dict:
         calendar = self.calendars.get(cid)
@@ -732,7 +797,7 @@ class GooglePeer(Peer):
         body = request.json() or {}
         if not (body.get("summary") or "").strip():
             raise calendar_error(400, "required", "Missing title.")
-        meta = self.add_calendar(body["summary"].strip())
+        meta = self.add_calendar(body["summary"].strip(), description=body.get("description"))
         meta.pop("primary", None)
         meta["kind"] = "calendar#calendar"
         return Response(200, meta)
@@ -782,9 +847,14 @@ class GooglePeer(Peer):
                 time_min = request.arg("timeMin")
                 private = dict(p.split("=", 1) for p in
                                request.query.get("privateExtendedProperty", []) if "=" in p)
+                # Cancelled instances of a series are listed even without
+                # showDeleted (singleEvents=false), as v3 documents.
                 events = [e for e in calendar["events"].values()
-                          if (show_deleted or e["status"] != "cancelled")
-                          and (not time_min or _event_end(e) >= time_min[:19])
+                          if (show_deleted or e["status"] != "cancelled"
+                              or "recurringEventId" in e)
+                          and (not time_min or _event_end(e) >= time_min[:19]
+                               # a series may run past timeMin (no UNTIL checked here)
+                               or "recurrence" in e or "recurringEventId" in e)
                           and all(((e.get("extendedProperties") or {}).get("private") or {})
                                   .get(k) == v for k, v in private.items())]
             events.sort(key=lambda e: e["seq"])
@@ -810,6 +880,16 @@ class GooglePeer(Peer):
         if body.get("recurrence") and not start.get("date") and not start.get("timeZone"):
             raise calendar_error(400, "invalid", "Missing time zone definition for start "
                                                  "time.")
+        for line in body.get("recurrence") or []:
+            if not isinstance(line, str) or line.split(":", 1)[0].split(";")[0] not in (
+                    "RRULE", "EXRULE", "RDATE", "EXDATE"):
+                raise calendar_error(400, "invalid", "Invalid recurrence rule.")
+            if line.startswith("RRULE:"):
+                try:
+                    dateutil_rrule.rrulestr(line.split(":", 1)[1],
+                                            dtstart=_parse_moment(start))
+                except (ValueError, KeyError):
+                    raise calendar_error(400, "invalid", "Invalid recurrence rule.") from None
         if _event_end(body) < _event_start(body):
             raise calendar_error(400, "timeRangeEmpty", "The specified time range is empty.")
         return copy.deepcopy(body)
@@ -835,6 +915,56 @@ class GooglePeer(Peer):
         expected = request.headers.get("If-Match")
         if expected is not None and expected not in ("*", event["etag"]):
             raise HTTPError(412, copy.deepcopy(CONDITION_NOT_MET))
+
+    @route("GET", r"/calendar/v3/calendars/(?P<cid>[^/]+)/events/(?P<eid>[^/]+)/instances")
+    def event_instances(self, request: Request, cid: str, eid: str) -> Response:
+        calendar = self._calendar(cid)
+        master = self._found_event(cid, eid)
+        if not master.get("recurrence"):
+            return Response(200, {"kind": "calendar#events", "items": []})
+        size = self._int_arg(request, "maxResults", EVENTS_DEFAULT_PAGE, EVENTS_MAX_PAGE,
+                             calendar_error(400, "invalid", "Invalid value for maxResults"))
+        page_token = request.arg("pageToken")
+        if page_token:
+            page = self._resume(page_token, size,
+                                calendar_error(400, "invalid", "Invalid page token"))
+        else:
+            show_deleted = request.arg("showDeleted") == "true"
+            items = [dict(i, kind="calendar#event") for i in self._expand(calendar, eid)
+                     if show_deleted or i["status"] != "cancelled"]
+            page = self._snapshot(items, None, size, "ei")
+        answer = {"kind": "calendar#events", "items": page["items"]}
+        if page.get("nextPageToken"):
+            answer["nextPageToken"] = page["nextPageToken"]
+        return Response(200, answer)
+
+    @route("POST", r"/calendar/v3/calendars/(?P<cid>[^/]+)/events/(?P<eid>[^/]+)/move")
+    def event_move(self, request: Request, cid: str, eid: str) -> Response:
+        """events.move: the event keeps its id; the source lists it as cancelled."""
+        return Response(200, self._render_event(
+            self.move_event(cid, eid, request.arg("destination") or "")))
+
+    def move_event(self, cid: str, eid: str, destination: str) -> dict:
+        """events.move, also as a user moving an event to another calendar in Google."""
+        with self.lock:
+            return self._move_event(cid, eid, destination)
+
+    def _move_event(self, cid: str, eid: str, destination: str) -> dict:
+        event = self._found_event(cid, eid)
+        if event["status"] == "cancelled":
+            raise calendar_error(404, "notFound", "Not Found")
+        target = self._calendar(destination)
+        if eid in target["events"] and target["events"][eid]["status"] != "cancelled":
+            raise calendar_error(409, "duplicate", "The requested identifier already exists.")
+        moved = copy.deepcopy(event)
+        source = self._calendar(cid)["events"]
+        for other in [k for k, e in source.items() if e.get("recurringEventId") == eid]:
+            target["events"][other] = source.pop(other)
+        event["status"] = "cancelled"
+        self._touch_event(event)
+        target["events"][eid] = moved
+        self._touch_event(moved)
+        return moved
 
     @route("GET", r"/calendar/v3/calendars/(?P<cid>[^/]+)/events/(?P<eid>[^/]+)")
     def event_get(self, request: Request, cid: str, eid: str) -> Response:
@@ -881,3 +1011,33 @@ def _event_start(event: dict) -> str:
 def _event_end(event: dict) -> str:
     end = event.get("end") or {}
     return (end.get("dateTime") or end.get("date") or "")[:19]
+
+
+def _parse_moment(value: dict) -> datetime:
+    """A start / end / originalStartTime -> a naive UTC datetime (dates at midnight)."""
+    if value.get("date"):
+        return datetime.fromisoformat(value["date"])
+    return _parse_moment_text(value["dateTime"], False)
+
+
+def _parse_moment_text(text: str, allday: bool) -> datetime:
+    text = text.strip()
+    if allday or len(text) == 8 or (len(text) == 10 and "-" in text):
+        return datetime.strptime(text.replace("-", "")[:8], "%Y%m%d")
+    if "-" not in text[:8]:  # iCalendar's basic form, 20261201T090000Z
+        return datetime.strptime(text.rstrip("Z"), "%Y%m%dT%H%M%S")
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def _rfc3339_utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _instance_stamp(original_start: str) -> str:
+    """Google's instance id suffix: 20261201T090000Z, or 20261201 for a date."""
+    if "T" not in original_start:
+        return original_start.replace("-", "")
+    return _parse_moment_text(original_start, False).strftime("%Y%m%dT%H%M%SZ")

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 
 from ..utils import oauth
+from ..utils.calendar import calendar_marker, google_employee_calendar
 from ..utils.google_client import GOOGLE_AUTH_URL, GOOGLE_TOKEN_URL
 from ..utils.people import ALL_PARTS
 
@@ -33,6 +34,13 @@ class CrmSyncAccount(models.Model):
     google_calendar_map_ids = fields.One2many(
         "crm.google.calendar.map", "account_id", "Meeting types synced",
         help="Which meeting types sync, each with one Google calendar.")
+    google_employee_ids = fields.Many2many(
+        "res.users", "crm_google_account_employee_rel", "account_id", "user_id",
+        string="Employees",
+        help="Company-wide account: the events of these users sync, each user's into "
+             "Google calendars of their own in this one Google account (named after the "
+             "calendar above and the user, created when missing). Events created in such "
+             "a calendar come to Odoo as that user's.")
     google_months_back = fields.Integer(
         "Months back", default=3,
         help="Events that ended longer ago are not synced. Changing it takes effect at the "
@@ -126,6 +134,19 @@ class CrmSyncAccount(models.Model):
         if self.provider != "google":
             return settings
         params = self.env["ir.config_parameter"].sudo()
+        maps = self.google_calendar_map_ids
+        employees = self.google_employee_ids if self.company_wide else self.env["res.users"]
+        # {Google calendar name: [meeting type id, user id or False]}: one calendar per
+        # type, or per type and employee on a company-wide account (seed 002).
+        names = [user.name for user in employees]
+        # Two employees of the same name still get a calendar each (never a shared one).
+        labels = {user.id: user.name if names.count(user.name) == 1
+                  else f"{user.name}, {user.login}" for user in employees}
+        slots = {m.calendar_name: [m.event_type_id.id, False] for m in maps} \
+            if not self.company_wide else {
+                google_employee_calendar(m.calendar_name, labels[user.id]): [
+                    m.event_type_id.id, user.id]
+                for user in employees for m in maps}
         settings.update(
             google_client_id=params.get_param(CLIENT_ID_PARAM) or "",
             oauth_token_url=self.oauth_token_url or GOOGLE_TOKEN_URL,
@@ -133,13 +154,18 @@ class CrmSyncAccount(models.Model):
             category_id=self.google_category_id.id,
             country_ids=self._google_country_ids(),
             **{f"google_sync_{part}": self[f"google_sync_{part}"] for part in ALL_PARTS},
-            google_calendars=self.google_calendar_map_ids.mapped("calendar_name"),
-            google_type_calendars={str(m.event_type_id.id): m.calendar_name
-                                   for m in self.google_calendar_map_ids},
+            google_calendars=list(slots),
+            google_calendar_slots=slots,
+            google_calendar_markers={name: calendar_marker(*slot) for name, slot in slots.items()
+                                     if slot[1]},
+            google_company_wide=bool(self.company_wide),
+            google_employee_ids=employees.ids,
+            google_type_calendars={str(m.event_type_id.id): m.calendar_name for m in maps},
             google_events_since=fields.Date.to_string(
                 fields.Date.context_today(self) - relativedelta(
                     months=max(self.google_months_back, 0))),
-            google_self_emails=[e for e in (self.user_id.email, self.login) if e],
+            google_self_emails=[e for e in (self.user_id.email, self.login,
+                                            *employees.mapped("email")) if e],
             google_activity_type_ids=self.google_activity_type_ids.ids,
             google_activity_calendar=self.google_activity_calendar or "Odoo activities",
             google_activity_allday=self.google_activity_allday,

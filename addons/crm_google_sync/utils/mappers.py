@@ -133,15 +133,18 @@ class GoogleEventMapper(RecordMapper):
     model = "calendar.event"
     fields = ("name", "start", "stop", "allday", "start_date", "stop_date", "location",
               "description", "categ_ids", "crm_google_attendee_emails", "user_id",
-              "recurrency")
+              "recurrency", "crm_google_rrule", "crm_google_exdates")
     # "generated" is hashed: a change of a described field must reach Google. An edit
     # of that part in Google changes nothing in Odoo (to_odoo never reads it).
 
-    def __init__(self, type_calendars=None, description_fields=None, self_emails=()):
+    def __init__(self, type_calendars=None, description_fields=None, self_emails=(),
+                 calendar_slots=None):
         self.type_calendars = {int(k): v for k, v in (type_calendars or {}).items()}
-        self.calendar_types = {}
-        for type_id, name in self.type_calendars.items():
-            self.calendar_types.setdefault(name, type_id)
+        # {calendar name: (type id, user id or None)}; the user is set on a company-wide
+        # account, where each employee has calendars of their own.
+        self.slots = {name: (int(t), u or None) for name, (t, u) in (
+            calendar_slots or {n: (t, None) for t, n in self.type_calendars.items()}).items()}
+        self.slot_calendars = {slot: name for name, slot in self.slots.items()}
         self.description_fields = dict(description_fields or {})  # {field: label}
         self.self_emails = {e.lower() for e in self_emails}
         self.fields = tuple(dict.fromkeys((*GoogleEventMapper.fields,
@@ -151,12 +154,16 @@ class GoogleEventMapper(RecordMapper):
         mapper = copy.copy(self)
         mapper.__init__(settings.get("google_type_calendars"),
                         settings.get("google_description_fields"),
-                        settings.get("google_self_emails") or ())
+                        settings.get("google_self_emails") or (),
+                        settings.get("google_calendar_slots"))
         return mapper
 
     def to_canonical(self, values):
-        calendar = next((self.type_calendars[t] for t in values.get("categ_ids") or []
-                         if t in self.type_calendars), "")
+        user = values.get("user_id")
+        user_id = (user[0] if isinstance(user, (list, tuple)) and user else user) or None
+        calendar = next((self.slot_calendars.get((t, None)) or self.slot_calendars.get(
+            (t, user_id)) for t in values.get("categ_ids") or []
+            if (t, None) in self.slot_calendars or (t, user_id) in self.slot_calendars), "")
         if values.get("allday"):
             start = _date_text(values.get("start_date") or values.get("start"))
             stop = _date_text(values.get("stop_date") or values.get("stop")) or start
@@ -168,11 +175,16 @@ class GoogleEventMapper(RecordMapper):
             f"{label}: {_describe(values.get(field))}"
             for field, label in self.description_fields.items()
             if _describe(values.get(field)))
-        return {"name": _text(values.get("name")), "location": _text(values.get("location")),
-                "description": html_to_text(values.get("description")),
-                "generated": generated, "calendar": calendar,
-                "attendees": sorted(emails - self.self_emails),
-                "allday": bool(values.get("allday")), "start": start, "stop": stop}
+        out = {"name": _text(values.get("name")), "location": _text(values.get("location")),
+               "description": html_to_text(values.get("description")),
+               "generated": generated, "calendar": calendar,
+               "attendees": sorted(emails - self.self_emails),
+               "allday": bool(values.get("allday")), "start": start, "stop": stop}
+        if values.get("crm_google_rrule"):  # only series carry these keys
+            out["rrule"] = values["crm_google_rrule"]
+            out["exdates"] = sorted(d for d in (values.get("crm_google_exdates") or "")
+                                    .split(",") if d)
+        return out
 
     def to_odoo(self, canonical):
         vals = {"name": canonical.get("name") or False,
@@ -187,18 +199,27 @@ class GoogleEventMapper(RecordMapper):
                         start_date=canonical["start"], stop_date=canonical["stop"])
         else:
             vals.update(allday=False, start=canonical["start"], stop=canonical["stop"])
-        type_id = self.calendar_types.get(canonical.get("calendar"))
+        if canonical.get("rrule"):
+            vals["crm_google_rrule"] = canonical["rrule"]
+            vals["crm_google_exdates"] = ",".join(canonical.get("exdates") or [])
+        type_id, user_id = self.slots.get(canonical.get("calendar"), (None, None))
         if type_id:
             vals["categ_ids"] = [(3, t) for t in self.type_calendars if t != type_id] + [
                 (4, type_id)]
+        if user_id:
+            vals["user_id"] = user_id  # an employee's calendar: that employee's event
         return vals
 
     def scope_domain(self, settings):
         types = [int(t) for t in settings.get("google_type_calendars") or {}]
         if not types:
             return [("id", "=", 0)]
-        domain = [("categ_ids", "in", types), ("user_id", "=", settings.get("user_id")),
-                  ("recurrency", "=", False)]
+        # A series syncs as its first event (a Google master); its other events
+        # are not items of their own.
+        users = settings.get("google_employee_ids") if settings.get(
+            "google_company_wide") else [settings.get("user_id")]
+        domain = [("categ_ids", "in", types), ("user_id", "in", users or [0]),
+                  "|", ("recurrency", "=", False), ("crm_google_rrule", "!=", False)]
         if settings.get("google_events_since"):
             domain.append(("stop", ">=", f"{settings['google_events_since']} 00:00:00"))
         return domain

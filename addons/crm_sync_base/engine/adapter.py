@@ -127,7 +127,9 @@ class RemoteAdapter(Protocol):
 
     def update(self, remote_id: str, values: dict, if_match: str | None
                ) -> tuple[str | None, dict | None]:
-        """Replace an item; return (new version, values as stored or None)."""
+        """Replace an item; return (new version, values as stored or None), or
+        (new version, values, new remote id) when the update moved the item to another
+        id (e.g. a Google event moved to another calendar)."""
 
     def delete(self, remote_id: str, if_match: str | None) -> None:
         """Delete an item. NotFound means it is already gone."""

@@ -556,10 +556,12 @@ class SyncJob:
             binding.write(dict(synced, remote_id=remote_id, remote_version=version,
                                pending_create=False, tombstone=False))
         elif op == engine_plan.UPDATE_REMOTE:
-            version, stored = self._call(adapter, adapter.update, action.remote_id,
-                                         action.values, action.if_match)
+            version, stored, *moved = self._call(adapter, adapter.update, action.remote_id,
+                                                 action.values, action.if_match)
             if stored is not None:
                 synced["remote_hash"] = self._hash(mapper, stored)
+            if moved and moved[0] and moved[0] != action.remote_id:
+                synced["remote_id"] = moved[0]  # the update moved the item (a new id)
             binding.write(dict(synced, remote_version=version))
         elif op in (engine_plan.DELETE_REMOTE, engine_plan.RELEASE_REMOTE):
             method = adapter.delete if op == engine_plan.DELETE_REMOTE else adapter.release
