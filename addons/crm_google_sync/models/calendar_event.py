@@ -124,10 +124,6 @@ class CalendarEvent(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if self.env.context.get(NO_MARK):
-            # The sync's own writes: no invitation storm on a first import (the remote
-            # calendar already notified the attendees).
-            self = self.with_context(dont_notify=True, no_mail_to_attendees=True)
         series = []
         for vals in vals_list:
             rrule, exdates = vals.pop("crm_google_rrule", None), vals.pop(
@@ -143,8 +139,7 @@ class CalendarEvent(models.Model):
         return events
 
     def write(self, vals):
-        if self.env.context.get(NO_MARK):
-            self = self.with_context(dont_notify=True, no_mail_to_attendees=True)
+        # The sync's own writes mail no attendee: crm_sync_base's runner says so.
         if "crm_google_rrule" not in vals:
             result = super().write(vals)
             if not self.env.context.get(NO_MARK) and self.recurrence_id and (
