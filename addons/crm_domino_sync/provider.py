@@ -4,7 +4,7 @@ records and the canonical dicts, registered with crm_sync_base."""
 from datetime import date, datetime
 
 from odoo.addons.crm_sync_base.engine import registry
-from odoo.addons.crm_sync_base.engine.mapper import RecordMapper
+from odoo.addons.crm_sync_base.engine.mapper import CategoryScopedPartnerMapper, RecordMapper
 from odoo.tools import html2plaintext
 
 from .utils.adapters import DominoContactsAdapter, DominoEventsAdapter, DominoTasksAdapter
@@ -21,7 +21,7 @@ def _id(value):
     return value[0] if isinstance(value, (list, tuple)) and value else value or False
 
 
-class DominoPartnerMapper(RecordMapper):
+class DominoPartnerMapper(CategoryScopedPartnerMapper):
     kind = "contacts"
     model = "res.partner"
     fields = ("name", "email", "phone", "mobile", "function", "street", "city", "zip",
@@ -40,18 +40,6 @@ class DominoPartnerMapper(RecordMapper):
                 "comment": canonical.get("note") or False}
         vals.update({k: canonical.get(k) or False for k in self.simple})
         return vals
-
-    def scope_domain(self, settings):
-        category = settings.get("category_id")
-        return [("category_id", "in", [category])] if category else [("id", "=", 0)]
-
-    def scope_values(self, settings):
-        category = settings.get("category_id")
-        return {"category_id": [(4, category)]} if category else {}
-
-    def release_values(self, settings):
-        category = settings.get("category_id")
-        return {"category_id": [(3, category)]} if category else {}
 
 
 class DominoActivityMapper(RecordMapper):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from odoo.addons.crm_sync_base.engine.mapper import RecordMapper
+from odoo.addons.crm_sync_base.engine.mapper import CategoryScopedPartnerMapper, RecordMapper
 
 from .people import ALL_PARTS
 
@@ -20,7 +20,7 @@ def html_to_text(value) -> str:
     return html2plaintext(str(value)).strip()
 
 
-class GooglePartnerMapper(RecordMapper):
+class GooglePartnerMapper(CategoryScopedPartnerMapper):
     """res.partner <-> a Google contact. Which parts sync is the account's choice
     (seed 004): a part that is off is neither read nor written on either side."""
 
@@ -83,18 +83,6 @@ class GooglePartnerMapper(RecordMapper):
             note = canonical["note"]
             vals["comment"] = _plaintext_to_html(note) if note else False
         return vals
-
-    def scope_domain(self, settings):
-        category = settings.get("category_id")
-        return [("category_id", "in", [category])] if category else [("id", "=", 0)]
-
-    def scope_values(self, settings):
-        category = settings.get("category_id")
-        return {"category_id": [(4, category)]} if category else {}
-
-    def release_values(self, settings):
-        category = settings.get("category_id")
-        return {"category_id": [(3, category)]} if category else {}
 
 
 def _plaintext_to_html(text):

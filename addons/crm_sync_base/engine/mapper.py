@@ -43,5 +43,25 @@ class RecordMapper:
         return {}
 
 
+class CategoryScopedPartnerMapper(RecordMapper):
+    """Contacts in scope are the partners carrying the account's category
+    (``settings["category_id"]``): seed 001's group <-> category. Without a category
+    nothing is in scope, rather than every partner of the database."""
+
+    model = "res.partner"
+
+    def scope_domain(self, settings: dict) -> list:
+        category = settings.get("category_id")
+        return [("category_id", "in", [category])] if category else [("id", "=", 0)]
+
+    def scope_values(self, settings: dict) -> dict:
+        category = settings.get("category_id")
+        return {"category_id": [(4, category)]} if category else {}
+
+    def release_values(self, settings: dict) -> dict:
+        category = settings.get("category_id")
+        return {"category_id": [(3, category)]} if category else {}
+
+
 def tracked_fields(mappers: Iterable[RecordMapper], model: str) -> frozenset[str]:
     return frozenset(f for m in mappers if m.model == model for f in m.fields)

@@ -12,7 +12,7 @@ from odoo.addons.crm_sync_base.engine.adapter import (
     Listing,
     RemoteItem,
 )
-from odoo.addons.crm_sync_base.engine.mapper import RecordMapper
+from odoo.addons.crm_sync_base.engine.mapper import CategoryScopedPartnerMapper, RecordMapper
 from odoo.addons.crm_sync_base.utils.http import JsonHttpClient
 
 PAGE_SIZE = 1000
@@ -94,7 +94,7 @@ class TestContactsAdapter(BaseAdapter):
         self.context.save_credentials(fresh)
 
 
-class TestPartnerMapper(RecordMapper):
+class TestPartnerMapper(CategoryScopedPartnerMapper):
     kind = "contacts"
     model = "res.partner"
     fields = ("name", "email", "phone", "comment", "category_id")
@@ -111,18 +111,6 @@ class TestPartnerMapper(RecordMapper):
                 "email": canonical.get("email") or False,
                 "phone": canonical.get("phone") or False,
                 "comment": canonical.get("note") or False}
-
-    def scope_domain(self, settings):
-        category = settings.get("category_id")
-        return [("category_id", "in", [category])] if category else [("id", "=", 0)]
-
-    def scope_values(self, settings):
-        category = settings.get("category_id")
-        return {"category_id": [(4, category)]} if category else {}
-
-    def release_values(self, settings):
-        category = settings.get("category_id")
-        return {"category_id": [(3, category)]} if category else {}
 
 
 def _html_to_text(value):
