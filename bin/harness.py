@@ -285,7 +285,10 @@ def _log_errors(log_file: Path) -> list[str]:
     if not log_file.exists():
         return []
     lines = log_file.read_text(errors="replace").splitlines()
-    return [line for line in lines if re.search(r" (ERROR|CRITICAL) ", line)]
+    # Odoo's ERROR lines often say only "Failed to load registry": the cause is the
+    # last line of the traceback after it (e.g. "TypeError: Model ... inherits from...").
+    return [line for line in lines if re.search(r" (ERROR|CRITICAL) ", line)
+            or re.match(r"[A-Za-z_][\w.]*\.?[A-Z]\w*: ", line)]
 
 
 def run_main(main) -> None:
