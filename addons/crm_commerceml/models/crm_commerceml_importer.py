@@ -526,7 +526,8 @@ class CrmCommercemlImporter(models.AbstractModel):
             ["cml_variant_id", "product_tmpl_id"])}
         templates = {t["cml_id"]: t for t in Template.search_read(
             [("cml_id", "in", list({o["base_id"] for o in offers}))],
-            ["cml_id", "list_price", "product_variant_id", "is_storable", "type"])}
+            ["cml_id", "list_price", "product_variant_id", "is_storable", "type",
+             "create_date"])}
         company = self.env.company
         price_writes = {}  # template id → price
         stock_targets = {}  # product id → quantity
@@ -567,13 +568,19 @@ class CrmCommercemlImporter(models.AbstractModel):
                 price_writes[template["id"]], template["list_price"], precision_digits=6) != 0
             counts["updated" if changed else "unchanged"] += 1
         # one write per distinct price (1C catalogs share few prices), only when it changed
+        # a product created by this exchange gets its first price, not a change: it is
+        # written untracked (no chatter message per product); later changes are tracked
+        exchange = context.get("exchange")
+        since = exchange.create_date if exchange else None
         by_price = {}
-        current_prices = {t["id"]: t["list_price"] for t in templates.values()}
+        current = {t["id"]: t for t in templates.values()}
         for template_id, amount in price_writes.items():
-            if float_compare(amount, current_prices[template_id], precision_digits=6):
-                by_price.setdefault(amount, []).append(template_id)
-        for amount, ids in by_price.items():
-            Template.browse(ids).write({"list_price": amount})
+            if float_compare(amount, current[template_id]["list_price"], precision_digits=6):
+                first = bool(since and current[template_id]["create_date"] >= since)
+                by_price.setdefault((amount, first), []).append(template_id)
+        for (amount, first), ids in by_price.items():
+            Template.browse(ids).with_context(tracking_disable=first).write(
+                {"list_price": amount})
         stock_counts = self._set_stock(stock_targets)
         if stock_counts and counts["unchanged"]:
             moved = min(stock_counts, counts["unchanged"])
@@ -610,6 +617,7 @@ class CrmCommercemlImporter(models.AbstractModel):
              if float_compare(current.get(pid, 0.0), qty, precision_digits=4)])
         if not products:
             return 0
+        self._ensure_quants(products, location)
         name = _("Quantity from 1C")
         move_vals = []
         for product in products:
@@ -631,6 +639,31 @@ class CrmCommercemlImporter(models.AbstractModel):
             move_vals)
         moves._action_done()
         return len(products)
+
+    def _ensure_quants(self, products, location):
+        """Create the quants the inventory moves will update, in one INSERT.
+
+        Validating a move updates the quant of its product at the source and at the
+        destination (the stock location and the product's inventory-loss location), and
+        creates a missing one with a single-row INSERT: two round trips per product, most
+        of a first import's stock cost. Created here beforehand, with quantity 0, the
+        moves only update them (batched on flush). ``stock.quant.create`` loops over its
+        list row by row; outside inventory mode it adds nothing for such plain quants,
+        so the base ``create`` inserts them together.
+        """
+        Quant = self.env["stock.quant"].sudo().with_context(inventory_mode=False)
+        pairs = {(p.id, location.id) for p in products}
+        pairs |= {(p.id, p.property_stock_inventory.id) for p in products
+                  if p.property_stock_inventory}
+        for quant in Quant.search_read(
+                [("product_id", "in", products.ids),
+                 ("location_id", "in", list({loc for _p, loc in pairs})),
+                 ("lot_id", "=", False), ("package_id", "=", False),
+                 ("owner_id", "=", False)], ["product_id", "location_id"]):
+            pairs.discard((quant["product_id"][0], quant["location_id"][0]))
+        if pairs:
+            models.Model.create(Quant, [{"product_id": product_id, "location_id": location_id}
+                                        for product_id, location_id in sorted(pairs)])
 
     # -- counterparties ---------------------------------------------------------------------
 

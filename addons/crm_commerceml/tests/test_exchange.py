@@ -87,6 +87,47 @@ class TestCatalogExchange(ExchangeCase):
         self.assertEqual(second.updated_count, 0)
         self.assertGreater(second.unchanged_count, 0)
 
+    def test_stock_history_only_for_changed_quantities(self):
+        """Each quantity from 1C that differs lands as one validated inventory move into
+        the warehouse's stock (Odoo's inventory adjustment); an unchanged one moves
+        nothing; the first price of a new product writes no chatter line, a change does."""
+        self.client().exchange_catalog(self._catalog())
+        stock = self.env["stock.warehouse"].search(
+            [("company_id", "=", self.env.company.id)], limit=1).lot_stock_id
+        Move = self.env["stock.move"]
+        table, chair = self.templates("p-1"), self.templates("p-2")
+        first = Move.search([("product_id", "=", table.product_variant_id.id)])
+        self.assertEqual(len(first), 1)
+        self.assertEqual(first.state, "done")
+        self.assertTrue(first.is_inventory)
+        self.assertEqual(first.location_dest_id, stock)
+        self.assertEqual(first.quantity, 7)
+        self.assertFalse(Move.search([("product_id", "=", chair.product_variant_id.id)]),
+                         "a quantity of 0 on a new product is no change")
+        self.assertEqual(table.qty_available, 7)
+        messages = table.message_ids.filtered(lambda m: m.tracking_value_ids)
+        self.assertFalse(messages, "a new product's first price is not a change")
+
+        self.client().exchange_catalog([
+            ("offers.xml", offers_xml([offer("p-1", 1600, 4), offer("p-2", 300.5, 0),
+                                       offer("p-4", 99, 12.5)])),
+        ])
+        moves = Move.search([("product_id", "=", table.product_variant_id.id)],
+                            order="id")
+        self.assertEqual(len(moves), 2, "one more move for the changed quantity")
+        self.assertEqual((moves[1].location_id, moves[1].location_dest_id.usage,
+                          moves[1].quantity, moves[1].state),
+                         (stock, "inventory", 3, "done"))
+        self.assertEqual(table.qty_available, 4)
+        self.assertEqual(len(Move.search([("product_id", "=",
+                                           self.templates("p-4").product_variant_id.id)])),
+                         1, "an unchanged quantity moves nothing")
+        self.assertEqual(self.env["stock.quant"].search_count(
+            [("product_id", "=", table.product_variant_id.id), ("location_id", "=", stock.id)]),
+            1, "one quant per product in the warehouse")
+        self.assertTrue(table.message_ids.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "list_price"), "a later price change is tracked")
+
     def test_price_type_from_settings(self):
         self.client().exchange_catalog(self._catalog())
         wholesale = self.env["crm.commerceml.price.type"].search([("cml_id", "=",
