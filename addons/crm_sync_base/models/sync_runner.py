@@ -444,9 +444,10 @@ class SyncJob:
             with self.env.cr.savepoint():
                 records = Model.create([dict(mapper.to_odoo(a.values), **extra)
                                         for a in actions])
-                self.env["crm.sync.binding"].sudo().create([
-                    self._binding_vals(account, kind, Model, a, record.id)
-                    for a, record in zip(actions, records, strict=True)])
+                self.env["crm.sync.binding"].sudo()._insert_synced(
+                    account.id, kind, Model._name,
+                    [(record.id, a.remote_id, a.remote_version, a.local_hash, a.remote_hash)
+                     for a, record in zip(actions, records, strict=True)])
         except ITEM_ERRORS:
             return set()
         self._count(kind, "local_created", len(actions))
