@@ -382,6 +382,14 @@ class SyncJob:
             done_creates |= self._create_remote_batch(
                 kind, mapper, adapter, Model, run,
                 [a for a in batch if a.op == engine_plan.CREATE_REMOTE])
+            batchable = self._batchable(batch)
+            done_creates |= self._update_remote_batch(
+                kind, mapper, adapter, Model, run,
+                [a for a in batchable if a.op == engine_plan.UPDATE_REMOTE])
+            for op, method in ((engine_plan.RELEASE_REMOTE, "release_many"),
+                               (engine_plan.DELETE_REMOTE, "delete_many")):
+                done_creates |= self._remove_remote_batch(
+                    kind, adapter, Model, run, method, [a for a in batchable if a.op == op])
             for action in batch:
                 if id(action) in done_creates:
                     continue
@@ -489,6 +497,90 @@ class SyncJob:
                 "remote_version": version, "pending_create": False, "tombstone": False})
             self._stats["remote_created"] += 1
             self._stats["done"] += 1
+        return {id(a) for a in actions}
+
+    @staticmethod
+    def _batchable(batch):
+        """Actions on a stored binding that no other action of the batch touches: they
+        may run before the rest (a BIND and the update planned after it may not)."""
+        seen = Counter(a.local_id for a in batch if a.local_id)
+        seen.update(a.remote_id for a in batch if a.remote_id)
+        return [a for a in batch if a.binding is not None and a.binding.key
+                and a.remote_id and seen[a.remote_id] == 1
+                and (not a.local_id or seen[a.local_id] == 1)]
+
+    def _batch_done(self, kind, run, Model, action):
+        """Counters and conflict line of an action carried out within a remote batch."""
+        if action.op in COUNTER_FIELDS:
+            self._count(kind, COUNTER_FIELDS[action.op])
+        self._stats["done"] += 1
+        if action.conflict:
+            self._line(run, kind, Model, action, "conflict", action.conflict,
+                       discarded=action.discarded)
+
+    def _batch_failed(self, kind, run, Model, action, exc):
+        self._count(kind, "failed")
+        self._keep_listed_version(action)
+        self._line(run, kind, Model, action, "error", self._reason(exc))
+
+    def _update_remote_batch(self, kind, mapper, adapter, Model, run, actions):
+        """Remote updates in one call when the adapter has ``update_many`` (e.g. People's
+        batchGet + batchUpdateContacts). It takes ``(remote_id, values, if_match)`` items
+        and answers, per item, what ``update`` returns or the item's exception. A batch
+        the provider refuses as a whole (one stale version fails the whole request)
+        falls back to one update per item, so only that item fails. Returns the actions
+        it handled."""
+        update_many = getattr(adapter, "update_many", None)
+        if update_many is None or len(actions) < 2:
+            return set()
+        try:
+            results = self._call(adapter, update_many,
+                                 [(a.remote_id, a.values, a.if_match) for a in actions])
+        except (ItemRejected, VersionConflict, NotFound, Transient) as exc:
+            _logger.info("CRM sync: a batch of %d updates was refused, sending them one by "
+                         "one: %s", len(actions), describe(exc))
+            return set()
+        Binding_ = self.env["crm.sync.binding"].sudo()
+        now = fields.Datetime.now()
+        for action, result in zip(actions, results, strict=True):
+            if isinstance(result, Exception):
+                self._batch_failed(kind, run, Model, action, result)
+                continue
+            version, stored, *moved = result
+            vals = {"local_hash": action.local_hash, "remote_hash": action.remote_hash,
+                    "dirty": False, "last_sync_at": now, "remote_version": version}
+            if stored is not None:
+                vals["remote_hash"] = self._hash(mapper, stored)
+            if moved and moved[0] and moved[0] != action.remote_id:
+                vals["remote_id"] = moved[0]
+            Binding_.browse(action.binding.key).write(vals)
+            self._batch_done(kind, run, Model, action)
+        return {id(a) for a in actions}
+
+    def _remove_remote_batch(self, kind, adapter, Model, run, method_name, actions):
+        """Remote releases (``release_many``) or deletions (``delete_many``) in one call
+        when the adapter has the method. It takes ``(remote_id, if_match)`` items and
+        answers, per item, None or the item's exception (NotFound: already gone, done).
+        A batch refused as a whole falls back to one call per item."""
+        method = getattr(adapter, method_name, None)
+        if method is None or len(actions) < 2:
+            return set()
+        try:
+            results = self._call(adapter, method,
+                                 [(a.remote_id, a.if_match) for a in actions])
+        except (ItemRejected, VersionConflict, NotFound, Transient) as exc:
+            _logger.info("CRM sync: a batch of %d %s was refused, sending them one by "
+                         "one: %s", len(actions), method_name, describe(exc))
+            return set()
+        Binding_ = self.env["crm.sync.binding"].sudo()
+        gone = Binding_
+        for action, result in zip(actions, results, strict=True):
+            if isinstance(result, Exception) and not isinstance(result, NotFound):
+                self._batch_failed(kind, run, Model, action, result)
+                continue
+            gone |= Binding_.browse(action.binding.key)
+            self._batch_done(kind, run, Model, action)
+        gone.exists().unlink()
         return {id(a) for a in actions}
 
     def _binding_vals(self, account, kind, Model, action, res_id):
