@@ -8,9 +8,11 @@ it (checked against the bundled discovery documents of google-api-python-client)
 - People: ``/v1/people/me/connections`` (pageSize ≤ 1000, default 100, snapshot paging,
   ``requestSyncToken`` / ``syncToken``, 400 EXPIRED_SYNC_TOKEN, deletions as
   ``metadata.deleted``), createContact, updateContact (etag check: 400
-  failedPrecondition), deleteContact, the three batch endpoints with their size limits,
-  contact groups (409 on a duplicate name) and ``members:modify`` (a contact keeps at
-  least one group);
+  failedPrecondition), deleteContact, ``people:batchGet`` (≤ 200 names, a 404 per
+  missing name), the three batch endpoints with their size limits (batchUpdateContacts
+  refuses the whole request, 400 FAILED_PRECONDITION, when one etag is stale), contact
+  groups (409 on a duplicate name) and ``members:modify`` (≤ 1000 names at once; a
+  contact keeps at least one group);
 - Calendar (under ``/calendar/v3``): calendarList, calendars insert / delete, events
   list (maxResults ≤ 2500, syncToken, 410 fullSyncRequired, cancelled items in an
   incremental listing), insert (client id, 409 duplicate), get, update / patch /
@@ -28,9 +30,12 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import itertools
+import re
 import secrets
 from datetime import datetime, timezone
+from urllib.parse import parse_qs
 
 from dateutil import rrule as dateutil_rrule
 
@@ -114,6 +119,7 @@ class GooglePeer(Peer):
                       "formattedName": "Starred", "groupType": "SYSTEM_CONTACT_GROUP"},
         }
         self.calendars: dict[str, dict] = {}  # id -> {"meta", "events": {id: ev}}
+        self._edits_before: list[tuple] = []  # (method, path regex, rn, changes)
         self.add_calendar("Primary", calendar_id="primary@example.com", primary=True)
 
     # -- test helpers (no HTTP) ------------------------------------------------------
@@ -166,6 +172,12 @@ class GooglePeer(Peer):
             record["person"].update(copy.deepcopy(changes))
             self._touch(rn)
             return self.person(rn)
+
+    def edit_before(self, method: str, path: str, rn: str, changes: dict) -> None:
+        """Another client edits ``rn`` just before the next request matching method and
+        path (full-match regex) is handled: a race between a client's read and write."""
+        with self.lock:
+            self._edits_before.append((method.upper(), re.compile(path), rn, changes))
 
     def delete_person(self, rn: str) -> None:
         with self.lock:
@@ -417,6 +429,11 @@ class GooglePeer(Peer):
     # -- OAuth -------------------------------------------------------------------------
 
     def before_request(self, request: Request) -> None:
+        for edit in list(self._edits_before):
+            method, path, rn, changes = edit
+            if method == request.method and path.fullmatch(request.path):
+                self._edits_before.remove(edit)
+                self.edit_person(rn, changes)
         if request.path in ("/token", "/o/oauth2/auth"):
             return
         given = request.headers.get("Authorization")
@@ -662,6 +679,33 @@ class GooglePeer(Peer):
                             {"resourceName": rn, "etag": self.people[rn]["etag"]},
                             "httpStatusCode": 200})
         return Response(200, {"createdPeople": created})
+
+    @route("GET", r"/v1/people:batchGet")
+    @route("POST", r"/v1/people:batchGet")
+    def batch_get(self, request: Request) -> Response:
+        if request.method == "POST":
+            # A URI over 2048 characters (200 names) is sent by Google's client as a
+            # POST with X-HTTP-Method-Override: GET and the query as a form body.
+            if (request.headers.get("X-HTTP-Method-Override") or "").upper() != "GET":
+                raise people_error(404, "Method not found.", "NOT_FOUND")
+            query = dict(request.query)
+            query.update(parse_qs(request.body.decode(), keep_blank_values=True))
+            request = dataclasses.replace(request, method="GET", query=query)
+        fields = self._person_fields(request)
+        names = request.query.get("resourceNames") or []
+        if not names or len(names) > 200:
+            raise people_error(400, "resourceNames must hold 1 to 200 names.")
+        responses = []
+        for rn in names:
+            record = self.people.get(rn)
+            if record is None or record["deleted"]:
+                responses.append({"httpStatusCode": 404, "requestedResourceName": rn,
+                                  "status": {"code": 5, "message":
+                                             "Requested entity was not found."}})
+            else:
+                responses.append({"httpStatusCode": 200, "requestedResourceName": rn,
+                                  "person": self._render_person(rn, fields), "status": {}})
+        return Response(200, {"responses": responses})
 
     @route("POST", r"/v1/people:batchUpdateContacts")
     def batch_update(self, request: Request) -> Response:

@@ -265,3 +265,90 @@ class TestGoogleContacts(GoogleCase):
         names = [p["names"][0]["unstructuredName"] for p in self.peer.live_people()]
         self.assertEqual(sorted(n for n in names if n in ("Eli Six", "Flo Seven")),
                          ["Eli Six", "Flo Seven"])
+
+    def _import(self, count):
+        """``count`` contacts of our group, each with a second e-mail and a home phone
+        Odoo has no field for, imported into Odoo. Returns their resource names."""
+        self.sync()
+        group = self.group()["resourceName"]
+        names = []
+        for index in range(count):
+            added = self.peer.add_person(person(
+                f"Person {index:03d}", f"p{index}@x.test",
+                emailAddresses=[{"value": f"p{index}@x.test"},
+                                {"value": f"p{index}@home.test", "type": "home"}],
+                phoneNumbers=[{"value": f"+1 {index}", "type": "home"}]),
+                groups=("contactGroups/myContacts", group))
+            names.append(added["resourceName"])
+        run = self.sync()
+        self.assertEqual(run.local_created, count, run.message)
+        return names
+
+    def test_updates_and_releases_go_in_batches(self):
+        names = self._import(300)
+        self.tagged().write({"function": "Buyer"})
+        before = len(self.peer.requests)
+        run = self.sync()
+        self.assertEqual((run.remote_updated, run.failed), (300, 0), run.message)
+        # Two batchGet + two batchUpdateContacts instead of 300 GET + 300 updateContact.
+        self.assertEqual(len(self.peer.requests_to(None, r"/v1/people:batchGet")), 2)
+        self.assertEqual(
+            len(self.peer.requests_to("POST", r"/v1/people:batchUpdateContacts")), 2)
+        self.assertFalse(self.peer.requests_to("PATCH", r"/v1/people/[^/]+:updateContact"))
+        self.assertFalse(self.peer.requests_to("GET", r"/v1/people/c\d+"))
+        self.assertLessEqual(len(self.peer.requests) - before, 6)
+        for index, rn in enumerate(names):
+            stored = self.peer.person(rn)
+            self.assertEqual(stored["organizations"][0]["title"], "Buyer")
+            self.assertEqual([e["value"] for e in stored["emailAddresses"]],
+                             [f"p{index}@x.test", f"p{index}@home.test"])
+            self.assertEqual(stored["phoneNumbers"], [{"value": f"+1 {index}",
+                                                       "type": "home"}])
+        # Nothing changed since: the next run writes nothing.
+        run = self.sync()
+        self.assertFalse(run.remote_updated + run.local_updated + run.failed, run.message)
+        # 140 leave the category: they leave the group in one members:modify call per
+        # batch, and stay in Google.
+        group = self.group()["resourceName"]
+        leaving = self.tagged().sorted("name")[:140]
+        leaving.write({"category_id": [(3, self.category.id)]})
+        modify = r"/v1/contactGroups/[^/]+/members:modify"
+        before = len(self.peer.requests_to("POST", modify))
+        run = self.sync()
+        self.assertEqual((run.remote_unlinked, run.failed), (140, 0), run.message)
+        self.assertLessEqual(len(self.peer.requests_to("POST", modify)) - before, 2)
+        self.assertEqual(len(self.peer.live_people(group)), 160)
+        self.assertEqual(len(self.peer.live_people()), 300, "nothing is deleted in Google")
+        self.assertEqual(len(self.tagged()), 160)
+
+    def test_stale_etag_in_a_batch_fails_only_that_contact(self):
+        names = self._import(4)
+        self.tagged().write({"function": "Buyer"})
+        # Google changes one contact between our batch read and our batch write: the
+        # whole batchUpdateContacts is refused, the contacts go one by one, and only
+        # the changed one fails (it is reconciled by the next run).
+        self.peer.edit_before("POST", r"/v1/people:batchUpdateContacts", names[1],
+                              {"urls": [{"value": "https://one.test"}]})
+        run = self.sync()
+        self.assertEqual((run.remote_updated, run.failed), (3, 1), run.message)
+        titles = [(self.peer.person(rn).get("organizations") or [{}])[0].get("title")
+                  for rn in names]
+        self.assertEqual(titles, ["Buyer", None, "Buyer", "Buyer"])
+        line = run.line_ids.filtered(lambda line: line.level == "error")
+        self.assertEqual(line.remote_id, names[1])
+        self.assertIn("Changed remotely", line.reason)
+        self.assertEqual(self.peer.person(names[1])["urls"], [{"value": "https://one.test"}])
+        run = self.sync()
+        self.assertEqual((run.state, run.failed), ("done", 0), run.message)
+        # Changed between the listing and our batch read: that one fails before the
+        # write, the others are written in the same batch call.
+        self.tagged().write({"function": "Seller"})
+        calls = len(self.peer.requests_to("POST", r"/v1/people:batchUpdateContacts"))
+        self.peer.edit_before("GET", r"/v1/people:batchGet", names[2],
+                              {"urls": [{"value": "https://two.test"}]})
+        run = self.sync()
+        self.assertEqual((run.remote_updated, run.failed), (3, 1), run.message)
+        self.assertEqual(
+            len(self.peer.requests_to("POST", r"/v1/people:batchUpdateContacts")) - calls, 1)
+        self.assertEqual(self.peer.person(names[2])["organizations"][0]["title"], "Buyer")
+        self.assertEqual(self.peer.person(names[0])["organizations"][0]["title"], "Seller")
