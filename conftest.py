@@ -49,3 +49,18 @@ def pytest_runtest_makereport(item, call):
             with open(path, "a") as fh:
                 fh.write(f"{item.nodeid}: {reason}\n")
 
+
+
+@pytest.fixture(scope="session", autouse=True)
+def parse_manifests_once(load_registry):
+    """Read every addon's manifest before the HTTP server's threads can.
+
+    CPython 3.11.7's ast.parse is not thread-safe (gh-106905: "SystemError: AST
+    constructor recursion depth mismatch"), and Odoo's HTTP server parses the manifests
+    lazily on the first static-file request: a browser test's parallel asset requests
+    then fail now and again. Done once here, the manifests are served from cache."""
+    try:
+        import odoo.http
+    except ImportError:
+        return
+    odoo.http.root.statics  # noqa: B018 (a lazy property: computing it is the point)
