@@ -9,6 +9,7 @@ inside Odoo (a registry on the benchmark's own database) and calls
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -20,6 +21,15 @@ sys.path.insert(0, str(ROOT / "bin"))
 import harness  # noqa: E402
 
 INNER = "CRM_BENCH_DB"
+
+
+def arg_parser() -> argparse.ArgumentParser:
+    """A benchmark's options, with the two every benchmark takes (read by _inner)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--profile", action="store_true",
+                        help="print the costliest functions (cProfile)")
+    parser.add_argument("--debug", action="store_true", help="log each batch of a run")
+    return parser
 
 
 def progress(message: str) -> None:

@@ -16,7 +16,6 @@ parts of file_limit → import until success), as 1C does over HTTP:
   rolled back; last so that its own peak memory does not hide the imports').
 """
 
-import argparse
 import os
 import sys
 import tempfile
@@ -24,16 +23,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import bench_main, peak_rss_mib, progress
+from _common import arg_parser, bench_main, peak_rss_mib, progress
 
 
 def args():
-    parser = argparse.ArgumentParser()
+    parser = arg_parser()
     parser.add_argument("--products", type=int, default=50_000)
     parser.add_argument("--small", type=int, default=5_000)
-    parser.add_argument("--profile", action="store_true",
-                        help="print the costliest functions (cProfile)")
-    parser.add_argument("--debug", action="store_true")
     return parser.parse_args()
 
 

@@ -9,17 +9,16 @@ documents?since: no document is fetched), and the first export of N partners (PO
 GET per document), each beside a bare ORM batch create of the same partners.
 """
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import bench_main, peak_rss_mib, progress
+from _common import arg_parser, bench_main, peak_rss_mib, progress
 
 
 def args():
-    parser = argparse.ArgumentParser()
+    parser = arg_parser()
     parser.add_argument("--items", type=int, default=3000)
     return parser.parse_args()
 

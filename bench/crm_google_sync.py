@@ -9,22 +9,18 @@ the HTTP requests each sync makes (<= 12 for the initial import, <= 2 when nothi
 changed), and the wall time of a sync with nothing changed and of one with 100 changed.
 """
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import bench_main, peak_rss_mib, progress
+from _common import arg_parser, bench_main, peak_rss_mib, progress
 
 
 def args():
-    parser = argparse.ArgumentParser()
+    parser = arg_parser()
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--changed", type=int, default=100)
-    parser.add_argument("--profile", action="store_true",
-                        help="print the costliest functions (cProfile)")
-    parser.add_argument("--debug", action="store_true", help="log each batch of a run")
     return parser.parse_args()
 
 

@@ -9,7 +9,6 @@ then asks 1,000 city and 1,000 street suggestions through the method the widget'
 route calls. The same latencies on a 10,000-place table show how the search scales.
 """
 
-import argparse
 import os
 import random
 import shutil
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import bench_main, peak_rss_mib, progress
+from _common import arg_parser, bench_main, peak_rss_mib, progress
 
 STEMS = ["Иван", "Петр", "Берез", "Сосн", "Красн", "Нов", "Стар", "Бел", "Черн", "Зелен",
          "Гор", "Озер", "Камен", "Лес", "Пол", "Сел", "Ключ", "Боров", "Дуб", "Лип",
@@ -41,13 +40,11 @@ STREET_TYPES = ["ул", "пер", "пр-кт", "проезд", "б-р", "ш"]
 
 
 def args():
-    parser = argparse.ArgumentParser()
+    parser = arg_parser()
     parser.add_argument("--places", type=int, default=220_000)
     parser.add_argument("--streets", type=int, default=1_300_000)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--small", type=int, default=10_000)
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--debug", action="store_true")
     return parser.parse_known_args()[0]
 
 

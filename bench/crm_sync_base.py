@@ -9,22 +9,18 @@ full listing of them), and a sync of 10,000 contacts through the test provider's
 bare batch create of the same records.
 """
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import bench_main, peak_rss_mib, progress
+from _common import arg_parser, bench_main, peak_rss_mib, progress
 
 
 def args():
-    parser = argparse.ArgumentParser()
+    parser = arg_parser()
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--bound", type=int, default=100_000)
-    parser.add_argument("--profile", action="store_true",
-                        help="print the costliest functions (cProfile)")
-    parser.add_argument("--debug", action="store_true", help="log each batch of a run")
     return parser.parse_args()
 
 
