@@ -471,3 +471,42 @@ def test_deleted_folder(graph_peer):
     assert set(json.loads(listing.next_token)) == {keep}
     with pytest.raises(ItemRejected, match="no longer exists"):
         adapter.create(canonical(given_name="New"), "odoo:x:9")
+
+
+def test_batched_creates_updates_and_deletes(graph_peer):
+    ctx, _ = app_context(graph_peer)
+    adapter = graph.GraphContactsAdapter(ctx)
+    items = [(canonical(given_name=f"B{i}", display_name=f"B{i}"), f"odoo:b:{i}")
+             for i in range(25)]
+    graph_peer.throttle("POST", r".*/contacts", retry_after=1)  # one request of the batch
+    created = adapter.create_many(items)
+    assert len(graph_peer.requests_to("POST", r"/v1\.0/\$batch")) == 3  # 20 + 5, then 1 again
+    assert [values["given_name"] for _, _, values in created] == [f"B{i}" for i in range(25)]
+    by_id = {c["id"]: c for c in graph_peer.contacts()}
+    assert len(by_id) == 25
+    for (rid, version, _), (_, tag) in zip(created, items, strict=True):
+        assert by_id[rid]["@odata.etag"] == version
+        assert by_id[rid]["singleValueExtendedProperties"][0]["value"] == tag
+
+    (rid0, v0, _), (rid1, v1, _), (rid2, v2, _) = created[:3]
+    graph_peer.edit_contact(rid1, {"jobTitle": "Edited in Outlook"})
+    results = adapter.update_many([(rid0, canonical(given_name="U0"), v0),
+                                   (rid1, canonical(given_name="U1"), v1),
+                                   (rid2, canonical(given_name="U2"), None)])
+    assert isinstance(results[1], VersionConflict)
+    assert results[0][1]["given_name"] == "U0" and results[2][1]["given_name"] == "U2"
+    assert graph_peer.contact(rid1)["jobTitle"] == "Edited in Outlook"
+
+    graph_peer.delete_contact(rid2)
+    results = adapter.delete_many([(rid0, None), (rid2, None), (rid1, v1)])
+    assert results[0] is None
+    assert type(results[1]).__name__ == "NotFound"
+    assert isinstance(results[2], VersionConflict)
+    assert graph_peer.contact(rid0) is None and graph_peer.contact(rid1) is not None
+
+    # Graph refuses more than 20 requests in one batch.
+    http = session(graph_peer)
+    answer = api(graph_peer, http, app_token(graph_peer, http), "POST", "$batch",
+                 json={"requests": [{"id": str(i), "method": "GET", "url": "/me"}
+                                    for i in range(21)]})
+    assert answer.status_code == 400 and "max limit of 20" in answer.json()["error"]["message"]

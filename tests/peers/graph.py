@@ -27,6 +27,10 @@ TLS (``peer.ca_file`` verifies it). One server plays both hosts:
   401 ``InvalidAuthenticationToken`` for an expired or unknown token, 403
   ``ErrorAccessDenied`` without the permission, 404 ``ErrorItemNotFound`` for a
   deleted folder or contact. 429 with Retry-After comes from ``peer.throttle()``.
+- JSON batching: ``POST /v1.0/$batch`` with at most 20 requests, answered in another
+  order than asked (clients must match by ``id``); an injected fault with a status
+  (``peer.inject`` / ``peer.throttle``) matching a sub-request answers that
+  sub-request alone, as Graph throttles each request of a batch.
 """
 
 from __future__ import annotations
@@ -38,13 +42,14 @@ import re
 import secrets
 import uuid
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
-from .base import HTTPError, Peer, Request, Response, route
+from .base import Headers, HTTPError, Peer, Request, Response, route
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 DEFAULT_DELTA_PAGE = 10
 MAX_PAGE = 1000
+MAX_BATCH = 20  # JSON batching: at most 20 requests in one $batch
 ACCESS_TOKEN_LIFETIME = 3599
 
 # Every property a contact takes on create / update (microsoft.graph.contact).
@@ -845,3 +850,54 @@ class GraphPeer(Peer):
         self._check_if_match(request, contact)
         self._tombstone(box, cid)
         return Response(204)
+
+    # batching -------------------------------------------------------------------------
+
+    @route("POST", r"/v1\.0/\$batch")
+    def batch(self, request: Request) -> Response:
+        """learn.microsoft.com/graph/json-batching"""
+        body = request.json() or {}
+        subs = body.get("requests")
+        if not isinstance(subs, list) or not subs:
+            raise graph_error(400, "BadRequest", "Invalid batch payload format.")
+        if len(subs) > MAX_BATCH:
+            raise graph_error(400, "BadRequest",
+                              f"Number of batch requests exceeds the max limit of {MAX_BATCH}.")
+        if len({str(s.get("id")) for s in subs}) != len(subs):
+            raise graph_error(400, "BadRequest", "Batch request ids must be unique.")
+        outer = self._token
+        responses = []
+        for sub in subs:
+            split = urlsplit(str(sub.get("url") or ""))
+            headers = Headers(sub.get("headers") or {})
+            headers["Authorization"] = request.headers.get("Authorization") or ""
+            inner = Request(method=str(sub.get("method") or "GET").upper(),
+                            path="/v1.0/" + split.path.lstrip("/"),
+                            query=parse_qs(split.query, keep_blank_values=True),
+                            headers=headers,
+                            body=json.dumps(sub["body"]).encode() if "body" in sub else b"")
+            fault = self._sub_fault(inner.method, inner.path)
+            if fault is not None:
+                answer = Response(fault.status, fault.json, headers=dict(fault.headers))
+            else:
+                answer = self._dispatch(inner)
+            responses.append({"id": str(sub.get("id")), "status": answer.status,
+                              "headers": dict(answer.headers, **(
+                                  {"Content-Type": "application/json"}
+                                  if answer.json is not None else {})),
+                              "body": answer.json})
+            self._token = outer
+        # Graph answers in whatever order the requests finished.
+        return Response(200, {"responses": responses[::-1]})
+
+    def _sub_fault(self, method: str, path: str):
+        """The oldest injected status fault matching a batch's sub-request, used up."""
+        for fault in self._faults:
+            if fault.status is not None and fault.matches(method, path):
+                fault.hits += 1
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        self._faults.remove(fault)
+                return fault
+        return None

@@ -49,6 +49,8 @@ DELEGATED_SCOPES = [f"{GRAPH_RESOURCE}/Contacts.ReadWrite", f"{GRAPH_RESOURCE}/U
 LOCAL_TAG_PROPERTY = "String {e9985c97-2c4e-4dd6-80f0-5ab67799407d} Name CrmSyncLocalTag"
 
 DELTA_PAGE_SIZE = 500
+BATCH_LIMIT = 20  # requests in one JSON $batch (Graph's limit)
+JSON_HEADERS = {"Content-Type": "application/json"}
 THROTTLE_RETRIES = 3  # 429 / 503 answers honoured here before RateLimited reaches the runner
 MAX_THROTTLE_WAIT = 30.0  # longer Retry-After: leave the wait to the runner
 # What a delta / listing asks for (delta takes $select only on its first request).
@@ -280,32 +282,61 @@ class GraphClient(JsonHttpClient):
                 self.sleep(wait)
 
     def raise_for_status(self, response: requests.Response, *, expect_token=False) -> None:
-        status = response.status_code
-        if status < 400:
+        if response.status_code < 400:
             return
         code, message = _graph_error(response)
-        text = f"{code}: {message}" if code else message
-        if status == 401:
-            raise AuthExpired(f"Microsoft Graph refused the token: {text}")
-        if status == 403:
-            raise AuthFailed(f"Microsoft Graph denied access: {text} (the application needs "
-                             "the Contacts.ReadWrite permission, with admin consent for "
-                             "application permissions)")
-        if status == 404 and code in ("ErrorInvalidUser", "MailboxNotEnabledForRESTAPI",
-                                      "ResourceNotFound", "Request_ResourceNotFound"):
-            raise AuthFailed(f"Microsoft Graph does not know this mailbox: {text}")
-        if status == 410 and expect_token:
-            raise TokenInvalid(f"Microsoft Graph refused the sync state: {text}")
-        if status in (404, 410):
-            raise NotFound(text)
-        if status == 412:
-            raise VersionConflict(text)
-        if status in (429, 503):
-            raise RateLimited(f"Microsoft Graph is throttling: {text}",
-                              retry_after_seconds(response.headers.get("Retry-After")))
-        if status >= 500 or status == 408:
-            raise Transient(f"Microsoft Graph: {text}")
-        raise ItemRejected(f"Microsoft Graph refused the request: {text}")
+        raise graph_exception(response.status_code, code, message,
+                              response.headers.get("Retry-After"), expect_token=expect_token)
+
+    def batch(self, subrequests: list[dict]) -> list:
+        """Requests sent through JSON ``$batch``, BATCH_LIMIT at a time; per request, in
+        order, its JSON answer (None when empty) or its SyncError. Requests throttled
+        inside a batch are sent again after their Retry-After, a bounded number of
+        times. A batch refused as a whole before any succeeded raises (ItemRejected:
+        send them one by one); after that, its requests carry the error."""
+        results: list = [None] * len(subrequests)
+        todo = list(range(len(subrequests)))
+        rounds, answered = 0, False
+        while todo:
+            retry, wait = [], 0.0
+            for start in range(0, len(todo), BATCH_LIMIT):
+                chunk = todo[start:start + BATCH_LIMIT]
+                payload = {"requests": [dict(subrequests[i], id=str(i)) for i in chunk]}
+                try:
+                    answer = self.json("POST", "$batch", json=payload) or {}
+                except SyncError as exc:
+                    if not answered:
+                        raise
+                    for i in chunk:
+                        results[i] = exc
+                    continue
+                answered = True
+                by_id = {str(r.get("id")): r for r in answer.get("responses") or ()}
+                for i in chunk:
+                    sub = by_id.get(str(i))
+                    if sub is None:
+                        results[i] = Transient("Microsoft Graph left a request of a batch "
+                                               "unanswered.")
+                        continue
+                    status = int(sub.get("status") or 0)
+                    if status < 400:
+                        results[i] = sub.get("body")
+                        continue
+                    headers = {k.lower(): v for k, v in (sub.get("headers") or {}).items()}
+                    code, message = _error_of(sub.get("body"))
+                    exc = graph_exception(status, code, message or f"HTTP {status}",
+                                          headers.get("retry-after"))
+                    results[i] = exc
+                    if isinstance(exc, RateLimited):
+                        retry.append(i)
+                        wait = max(wait, exc.retry_after if exc.retry_after is not None
+                                   else 2.0 ** rounds)
+            if not retry or rounds >= THROTTLE_RETRIES or wait > MAX_THROTTLE_WAIT:
+                break
+            rounds += 1
+            self.sleep(wait)
+            todo = retry
+        return results
 
     def pages(self, path: str, *, params=None, headers=None, expect_token=False):
         """Every page of a collection, following @odata.nextLink."""
@@ -322,10 +353,43 @@ def _graph_error(response: requests.Response) -> tuple[str, str]:
         body = response.json()
     except ValueError:
         body = None
+    code, message = _error_of(body)
+    return code, message or f"{response.status_code} {response.reason or ''}".strip()
+
+
+def _error_of(body) -> tuple[str, str]:
+    """Graph's ``{"error": {"code", "message"}}``: its code and words."""
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict) and error.get("message"):
         return str(error.get("code") or ""), str(error["message"])[:400]
-    return "", f"{response.status_code} {response.reason or ''}".strip()
+    return "", ""
+
+
+def graph_exception(status: int, code: str, message: str, retry_after: str | None = None,
+                    *, expect_token: bool = False) -> SyncError:
+    """A Graph error answer as crm_sync_base's typed error, in Graph's own words."""
+    text = f"{code}: {message}" if code else message
+    if status == 401:
+        return AuthExpired(f"Microsoft Graph refused the token: {text}")
+    if status == 403:
+        return AuthFailed(f"Microsoft Graph denied access: {text} (the application needs the "
+                          "Contacts.ReadWrite permission, with admin consent for application "
+                          "permissions)")
+    if status == 404 and code in ("ErrorInvalidUser", "MailboxNotEnabledForRESTAPI",
+                                  "ResourceNotFound", "Request_ResourceNotFound"):
+        return AuthFailed(f"Microsoft Graph does not know this mailbox: {text}")
+    if status == 410 and expect_token:
+        return TokenInvalid(f"Microsoft Graph refused the sync state: {text}")
+    if status in (404, 410):
+        return NotFound(text)
+    if status == 412:
+        return VersionConflict(text)
+    if status in (429, 503):
+        return RateLimited(f"Microsoft Graph is throttling: {text}",
+                           retry_after_seconds(retry_after))
+    if status >= 500 or status == 408:
+        return Transient(f"Microsoft Graph: {text}")
+    return ItemRejected(f"Microsoft Graph refused the request: {text}")
 
 
 # ---------------------------------------------------------------------- mapping
@@ -528,6 +592,46 @@ class GraphContactsAdapter(BaseAdapter):
         headers = {"If-Match": if_match} if if_match else {}
         self.client.request("DELETE", self._path(f"contacts/{self._fid(remote_id)}"),
                             headers=headers)
+
+    # Optional batch methods of crm_sync_base's runner, through JSON $batch.
+
+    def create_many(self, items: list[tuple[dict, str]]) -> list:
+        path = "/" + self._export_path()
+        subrequests = [{"method": "POST", "url": path, "headers": JSON_HEADERS,
+                        "body": dict(graph_from_canonical(values),
+                                     singleValueExtendedProperties=[
+                                         {"id": LOCAL_TAG_PROPERTY, "value": tag}])}
+                       for values, tag in items]
+        out = []
+        for result in self.client.batch(subrequests):
+            if isinstance(result, NotFound):
+                result = ItemRejected(f"The Exchange folder chosen for new contacts no "
+                                      f"longer exists ({result}): choose another one.")
+            if isinstance(result, SyncError):
+                out.append(result)
+            else:
+                out.append((result["id"], result.get("@odata.etag"),
+                            canonical_from_graph(result)))
+        return out
+
+    def update_many(self, items: list[tuple[str, dict, str | None]]) -> list:
+        subrequests = [{"method": "PATCH",
+                        "url": "/" + self._path(f"contacts/{self._fid(remote_id)}"),
+                        "headers": dict(JSON_HEADERS, **({"If-Match": if_match}
+                                                         if if_match else {})),
+                        "body": graph_from_canonical(values)}
+                       for remote_id, values, if_match in items]
+        return [result if isinstance(result, SyncError)
+                else (result.get("@odata.etag"), canonical_from_graph(result))
+                for result in self.client.batch(subrequests)]
+
+    def delete_many(self, items: list[tuple[str, str | None]]) -> list:
+        subrequests = [{"method": "DELETE",
+                        "url": "/" + self._path(f"contacts/{self._fid(remote_id)}"),
+                        **({"headers": {"If-Match": if_match}} if if_match else {})}
+                       for remote_id, if_match in items]
+        return [result if isinstance(result, SyncError) else None
+                for result in self.client.batch(subrequests)]
 
     def find_by_tag(self, local_tag: str) -> RemoteItem | None:
         export = _setting(self.context, "export_folder_id")
