@@ -510,3 +510,31 @@ def test_batched_creates_updates_and_deletes(graph_peer):
                  json={"requests": [{"id": str(i), "method": "GET", "url": "/me"}
                                     for i in range(21)]})
     assert answer.status_code == 400 and "max limit of 20" in answer.json()["error"]["message"]
+
+
+def test_deleted_folder_when_syncing_every_folder_and_unticked_folders(graph_peer):
+    sub = graph_peer.add_folder("Sub")
+    in_root = graph_peer.add_contact({"givenName": "Root"})["id"]
+    graph_peer.add_contact({"givenName": "Sub"}, sub)
+    ctx, _ = app_context(graph_peer)
+    adapter = graph.GraphContactsAdapter(ctx)
+    token = adapter.list_changes(None).next_token
+    graph_peer.delete_folder(sub)
+    listing = adapter.list_changes(token)
+    assert listing.complete and [i.remote_id for i in listing.items] == [in_root]
+    assert set(json.loads(listing.next_token)) == {graph_peer.root_folder_id()}
+
+    # A folder the user stops choosing is left out, which says nothing of its contacts.
+    other = graph_peer.add_folder("Other")
+    graph_peer.add_contact({"givenName": "Other"}, other)
+    ctx, _ = app_context(graph_peer, folder_ids=[graph_peer.root_folder_id(), other])
+    token = graph.GraphContactsAdapter(ctx).list_changes(None).next_token
+    ctx, _ = app_context(graph_peer, folder_ids=[graph_peer.root_folder_id()])
+    listing = graph.GraphContactsAdapter(ctx).list_changes(token)
+    assert not listing.complete and listing.items == []
+    assert set(json.loads(listing.next_token)) == {graph_peer.root_folder_id()}
+    # No folder chosen: nothing is read.
+    ctx, _ = app_context(graph_peer, folder_ids=[])
+    before = len(graph_peer.requests_to("GET", r".*/delta"))
+    listing = graph.GraphContactsAdapter(ctx).list_changes(None)
+    assert listing.items == [] and len(graph_peer.requests_to("GET", r".*/delta")) == before

@@ -501,10 +501,15 @@ class GraphContactsAdapter(BaseAdapter):
     def _fid(folder_id: str) -> str:
         return quote(folder_id, safe="")
 
+    def _chosen_folders(self) -> list[str] | None:
+        """The folders the account imports from; None: every contact folder."""
+        chosen = (self.context.settings or {}).get("folder_ids")
+        return None if chosen is None else list(dict.fromkeys(chosen))
+
     def _folder_ids(self) -> list[str]:
-        chosen = _setting(self.context, "folder_ids")
-        if chosen:
-            return list(dict.fromkeys(chosen))
+        chosen = self._chosen_folders()
+        if chosen is not None:
+            return chosen
         return [f["id"] for f in _folders(self.client, self.owner)]
 
     # -- protocol -------------------------------------------------------------------
@@ -524,7 +529,13 @@ class GraphContactsAdapter(BaseAdapter):
         items: dict[str, RemoteItem] = {}
         next_links: dict[str, str] = {}
         complete = links is None
-        for fid in self._folder_ids():
+        folder_ids = self._folder_ids()
+        if links and self._chosen_folders() is None and set(links) - set(folder_ids):
+            # A folder synced last time is no longer in the mailbox's tree: deleted in
+            # Exchange. Only a full listing tells which of its contacts went with it.
+            # (A folder the user stopped choosing is simply left out of the token.)
+            return self.list_changes(None)
+        for fid in folder_ids:
             link = links.get(fid) if links is not None else None
             try:
                 delta_link = self._delta(fid, link, items)
@@ -541,7 +552,7 @@ class GraphContactsAdapter(BaseAdapter):
                                                                          sort_keys=True),
                        complete=complete, clock_offset=self.client.last_clock_offset)
 
-    def _delta(self, fid: str, link: str | None, items: dict) -> str:
+    def _delta(self, fid: str, link: str | None, items: dict, *, again: bool = True) -> str:
         """One delta round of a folder into `items`; returns its new deltaLink."""
         headers = {"Prefer": f"odata.maxpagesize={DELTA_PAGE_SIZE}"}
         if link:
@@ -562,10 +573,10 @@ class GraphContactsAdapter(BaseAdapter):
                 if page.get("@odata.deltaLink"):
                     return page["@odata.deltaLink"]
         except TokenInvalid:
-            if link:
+            if link or not again:
                 raise
-            # A nextLink of a first round expired midway: that round is simply redone.
-            return self._delta(fid, None, items)
+            # A nextLink of a first round expired midway: that round is redone once.
+            return self._delta(fid, None, items, again=False)
         raise Transient("Microsoft Graph ended a delta listing without a deltaLink.")
 
     def _export_path(self) -> str:
