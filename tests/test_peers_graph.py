@@ -390,6 +390,10 @@ def test_410_means_full_resync_without_duplicates(graph_peer):
         adapter.list_changes(token)
     with pytest.raises(TokenInvalid):
         adapter.list_changes("not json")
+    token = adapter.list_changes(None).next_token
+    graph_peer.expire_delta_tokens("resyncRequired")
+    with pytest.raises(TokenInvalid, match="resyncRequired: Resync required"):
+        adapter.list_changes(token)
     again = adapter.list_changes(None)
     assert again.complete and sorted(i.remote_id for i in again.items) == sorted(ids)
     assert len(graph_peer.contacts()) == 3
@@ -421,7 +425,17 @@ def test_throttling_honours_retry_after(graph_peer):
     assert len(listing.items) == 1
     first, second = graph_peer.requests_to("GET", r".*/contacts/delta")
     assert second.time - first.time >= 1.0
-    # A wait longer than the client takes on itself goes to the runner.
+    # Retry-After is honoured THROTTLE_RETRIES times, then the runner decides.
+    waits = []
+    adapter.client.sleep = waits.append
+    throttling = graph_peer.throttle("GET", r".*/contacts/delta", retry_after=2, times=None)
+    with pytest.raises(RateLimited) as caught:
+        adapter.list_changes(None)
+    assert waits == [2.0] * graph.THROTTLE_RETRIES
+    assert throttling.hits == graph.THROTTLE_RETRIES + 1
+    assert caught.value.retry_after == 2
+    graph_peer.clear_faults()
+    # A wait longer than the client takes on itself goes to the runner at once.
     graph_peer.throttle("GET", r".*/contacts/delta", retry_after=120)
     with pytest.raises(RateLimited) as caught:
         adapter.list_changes(None)

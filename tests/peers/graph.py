@@ -103,6 +103,7 @@ class GraphPeer(Peer):
         self.refresh_tokens: dict[str, dict] = {}
         self.device_codes: dict[str, dict] = {}
         self.delta_states: dict[str, dict] = {}
+        self.gone_code = "syncStateNotFound"
         self.user_id = self.add_user("ann@contoso.com", "Ann Smith")
 
     def add_user(self, mail: str, display_name: str) -> str:
@@ -142,10 +143,12 @@ class GraphPeer(Peer):
         with self.lock:
             self.refresh_tokens.clear()
 
-    def expire_delta_tokens(self) -> None:
-        """Every deltaLink / nextLink handed out is refused with 410 from now on."""
+    def expire_delta_tokens(self, code: str = "syncStateNotFound") -> None:
+        """Every deltaLink / nextLink handed out is refused with 410 from now on, with
+        `code` (Graph sends syncStateNotFound or resyncRequired)."""
         with self.lock:
             self.delta_states.clear()
+            self.gone_code = code
 
     def throttle(self, method: str | None = None, path: str | None = r"/v1\.0/.*",
                  retry_after: int = 1, times: int = 1):
@@ -731,9 +734,11 @@ class GraphPeer(Peer):
                                   "they were fixed by the first request.")
             state = self.delta_states.get(skip_token or delta_token)
             if state is None or state["folder"] != folder["id"]:
-                raise graph_error(410, "syncStateNotFound",
+                raise graph_error(410, self.gone_code,
                                   "The sync state generation is not found. Resync is "
-                                  "required.")
+                                  "required." if self.gone_code == "syncStateNotFound" else
+                                  "Resync required. Replace any local cached data with the "
+                                  "full data set and restart the sync.")
             if delta_token:  # a new round from the stored deltaLink
                 state = self._new_round(box, folder["id"], state["upto"], state["select"])
         else:
