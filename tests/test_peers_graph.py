@@ -552,3 +552,21 @@ def test_deleted_folder_when_syncing_every_folder_and_unticked_folders(graph_pee
     before = len(graph_peer.requests_to("GET", r".*/delta"))
     listing = graph.GraphContactsAdapter(ctx).list_changes(None)
     assert listing.items == [] and len(graph_peer.requests_to("GET", r".*/delta")) == before
+
+
+def test_identity_platform_outages_are_transient(graph_peer):
+    ctx, _ = app_context(graph_peer)
+    graph_peer.inject("GET", r".*/openid-configuration", status=503,
+                      json={"error": "temporarily_unavailable"})
+    with pytest.raises(Transient):
+        graph.check_credentials(ctx)
+    graph_peer.inject("POST", r".*/oauth2/v2\.0/token", status=503, json={
+        "error": "temporarily_unavailable",
+        "error_description": "AADSTS50196: The server terminated an operation because it "
+                             "encountered a client request loop."})
+    with pytest.raises(Transient, match="unavailable.*503"):
+        graph.check_credentials(ctx)
+    ctx.settings["authority_host"] = "https://127.0.0.1:9"  # nothing listens there
+    with pytest.raises(Transient, match="could not be reached"):
+        graph.check_credentials(ctx)
+    assert graph.check_credentials(app_context(graph_peer)[0])["mailbox"] == ANN

@@ -177,8 +177,9 @@ class TokenSource:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise Transient(f"Microsoft sign-in at {authority} could not be reached: "
                             f"{type(exc).__name__}") from None
-        except msal.exceptions.MsalServiceError as exc:
-            raise Transient(f"Microsoft sign-in at {authority} failed: {exc}") from None
+        except (*msal_errors(), RuntimeError) as exc:  # a 5xx of the discovery endpoint
+            raise Transient(f"Microsoft sign-in at {authority} is unavailable: {exc}"
+                            ) from None
         if not fresh_cache:
             self._app = app
         return app
@@ -206,6 +207,8 @@ class TokenSource:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise Transient(f"Microsoft sign-in could not be reached: "
                             f"{type(exc).__name__}") from None
+        except msal_errors() as exc:  # a 5xx of the token endpoint
+            raise Transient(f"Microsoft sign-in is unavailable: {exc}") from None
         if "access_token" in result:
             return result["access_token"]
         if result.get("error") in ("temporarily_unavailable", "server_error"):
@@ -218,6 +221,12 @@ class TokenSource:
             self.ctx.credentials = dict(self.ctx.credentials or {}, token_cache=serialized)
             self.ctx.save_credentials({"token_cache": serialized})
             self._cache.has_state_changed = False
+
+
+def msal_errors() -> tuple:
+    from msal.exceptions import MsalServiceError
+
+    return (MsalServiceError,)
 
 
 def _authority_message(authority: str, exc: ValueError) -> str:
