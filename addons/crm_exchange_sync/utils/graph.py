@@ -22,7 +22,9 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import quote
 
+import msal
 import requests
+from msal.exceptions import MsalServiceError
 
 from odoo.addons.crm_sync_base.engine.adapter import (
     AccountContext,
@@ -146,8 +148,6 @@ class TokenSource:
         configuration)."""
         if self._app is not None and not fresh_cache:
             return self._app
-        import msal
-
         client_id, authority = self._client_id(), self.authority
         kwargs = {"authority": authority, "http_client": self.session,
                   # Our authority host may not be Microsoft's (tests, sovereign clouds
@@ -177,7 +177,7 @@ class TokenSource:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise Transient(f"Microsoft sign-in at {authority} could not be reached: "
                             f"{type(exc).__name__}") from None
-        except (*msal_errors(), RuntimeError) as exc:  # a 5xx of the discovery endpoint
+        except (MsalServiceError, RuntimeError) as exc:  # a 5xx of the discovery endpoint
             raise Transient(f"Microsoft sign-in at {authority} is unavailable: {exc}"
                             ) from None
         if not fresh_cache:
@@ -207,7 +207,7 @@ class TokenSource:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise Transient(f"Microsoft sign-in could not be reached: "
                             f"{type(exc).__name__}") from None
-        except msal_errors() as exc:  # a 5xx of the token endpoint
+        except MsalServiceError as exc:  # a 5xx of the token endpoint
             raise Transient(f"Microsoft sign-in is unavailable: {exc}") from None
         if "access_token" in result:
             return result["access_token"]
@@ -221,12 +221,6 @@ class TokenSource:
             self.ctx.credentials = dict(self.ctx.credentials or {}, token_cache=serialized)
             self.ctx.save_credentials({"token_cache": serialized})
             self._cache.has_state_changed = False
-
-
-def msal_errors() -> tuple:
-    from msal.exceptions import MsalServiceError
-
-    return (MsalServiceError,)
 
 
 def _authority_message(authority: str, exc: ValueError) -> str:
