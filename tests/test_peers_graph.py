@@ -369,11 +369,20 @@ def test_full_and_incremental_listing_with_paging(graph_peer, monkeypatch):
     assert by_id[in_sub[0]].deleted
     quiet = adapter.list_changes(changes.next_token)
     assert quiet.items == []
+    # Moved between two synced folders (same id): listed alive, not deleted.
+    graph_peer.move_contact(in_root[1], sub)
+    moved = adapter.list_changes(quiet.next_token)
+    assert [(i.remote_id, i.deleted) for i in moved.items] == [(in_root[1], False)]
+    assert len(graph_peer.contacts(sub)) == 2
+    graph_peer.move_contact(in_root[1], graph_peer.root_folder_id())  # and back
+    moved = adapter.list_changes(moved.next_token)
+    assert [(i.remote_id, i.deleted) for i in moved.items] == [(in_root[1], False)]
+    graph_peer.move_contact(in_root[1], sub)
 
     # Only the chosen folders; updates write every field (what became empty is cleared).
     ctx, _ = app_context(graph_peer, folder_ids=[sub])
     chosen = graph.GraphContactsAdapter(ctx).list_changes(None)
-    assert [i.remote_id for i in chosen.items] == [in_sub[1]]
+    assert sorted(i.remote_id for i in chosen.items) == sorted([in_sub[1], in_root[1]])
     cleared = canonical(given_name="Olga", display_name="Olga")
     new_version, stored = adapter.update(rid, cleared, version)
     assert stored == cleared and new_version != version

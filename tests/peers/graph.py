@@ -228,6 +228,17 @@ class GraphPeer(Peer):
             self._patch(box, cid, changes)
             return copy.deepcopy(self._render(box, cid))
 
+    def move_contact(self, cid: str, folder_id: str, uid: str | None = None) -> None:
+        """Move a contact to another folder, keeping its id (as with immutable ids):
+        the old folder's delta reports it @removed, the new one's lists it."""
+        with self.lock:
+            box = self.mailbox(uid)
+            contact = self._live(box, cid)
+            self._folder(box, folder_id)
+            contact["parentFolderId"] = folder_id
+            contact["_folders"].add(folder_id)
+            self._stamp(box, contact)
+
     def delete_contact(self, cid: str, uid: str | None = None) -> None:
         with self.lock:
             self._tombstone(self.mailbox(uid), cid)
@@ -307,6 +318,7 @@ class GraphPeer(Peer):
                    "surname": None, "displayName": "", "companyName": None,
                    "jobTitle": None, "personalNotes": ""}
         self._apply(contact, values)
+        contact["_folders"] = {folder_id}  # every folder it was in: delta reports moves
         if not contact.get("displayName"):
             contact["displayName"] = " ".join(
                 p for p in (contact.get("givenName"), contact.get("surname")) if p)
@@ -774,8 +786,8 @@ class GraphPeer(Peer):
             if since is None:
                 if not contact.get("_deleted") and contact["parentFolderId"] == folder_id:
                     ids.append(cid)
-            elif contact["_seq"] > since and (contact["parentFolderId"] == folder_id):
-                ids.append(cid)
+            elif contact["_seq"] > since and folder_id in contact["_folders"]:
+                ids.append(cid)  # changed here, or moved away / deleted (@removed)
         return {"folder": folder_id, "ids": ids, "offset": 0, "upto": box["seq"],
                 "select": select}
 

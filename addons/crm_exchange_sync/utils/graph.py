@@ -385,7 +385,7 @@ def graph_exception(status: int, code: str, message: str, retry_after: str | Non
         return TokenInvalid(f"Microsoft Graph refused the sync state: {text}")
     if status in (404, 410):
         return NotFound(text)
-    if status == 412:
+    if status == 412 or code == "ErrorIrresolvableConflict":
         return VersionConflict(text)
     if status in (429, 503):
         return RateLimited(f"Microsoft Graph is throttling: {text}",
@@ -569,8 +569,11 @@ class GraphContactsAdapter(BaseAdapter):
             for page in pages:
                 for contact in page.get("value") or ():
                     if "@removed" in contact:
-                        items[contact["id"]] = RemoteItem(remote_id=contact["id"],
-                                                          deleted=True)
+                        # Gone from this folder; if another synced folder lists it alive
+                        # (moved), it was not deleted.
+                        if contact["id"] not in items:
+                            items[contact["id"]] = RemoteItem(remote_id=contact["id"],
+                                                              deleted=True)
                     else:
                         items[contact["id"]] = _item(contact)
                 if page.get("@odata.deltaLink"):
