@@ -579,3 +579,18 @@ def test_identity_platform_outages_are_transient(graph_peer):
     with pytest.raises(Transient, match="could not be reached"):
         graph.check_credentials(ctx)
     assert graph.check_credentials(app_context(graph_peer)[0])["mailbox"] == ANN
+
+
+def test_wrong_settings_fail_the_first_call_not_the_construction(graph_peer):
+    ctx, _ = app_context(graph_peer, auth_flow="password")
+    adapter = graph.GraphContactsAdapter(ctx)
+    with pytest.raises(AuthFailed, match="Unknown sign-in method"):
+        adapter.list_changes(None)
+    ctx, _ = app_context(graph_peer)
+    ctx.login = None
+    adapter = graph.GraphContactsAdapter(ctx)
+    with pytest.raises(AuthFailed, match="mailbox address"):
+        adapter.check()
+    ctx, _ = app_context(graph_peer, tenant="")
+    with pytest.raises(AuthFailed, match="tenant"):
+        graph.GraphContactsAdapter(ctx).list_changes(None)

@@ -121,9 +121,12 @@ class TokenSource:
     def __init__(self, ctx: AccountContext, session: requests.Session | None = None):
         self.ctx = ctx
         self.session = session or _session(ctx)
-        self.flow = _auth_flow(ctx)
         self._app = None
         self._cache = None
+
+    @property
+    def flow(self) -> str:
+        return _auth_flow(self.ctx)
 
     @property
     def authority(self) -> str:
@@ -250,12 +253,17 @@ class GraphClient(JsonHttpClient):
         self.sleep = time.sleep
         self.requests_made = 0
         self._token = None
+
+    @property
+    def owner(self) -> str:
+        """Whose contacts: ``me`` (delegated) or ``users/{mailbox}`` (application).
+        Settings are checked on use, so that a wrong one fails the call that needs it
+        (with AuthFailed), not the construction."""
         if self.tokens.flow == "device_code":
-            self.owner = "me"
-        else:
-            if not ctx.login:
-                raise AuthFailed("Enter the mailbox address (e-mail) to synchronize.")
-            self.owner = f"users/{quote(ctx.login, safe='@.')}"
+            return "me"
+        if not self.ctx.login:
+            raise AuthFailed("Enter the mailbox address (e-mail) to synchronize.")
+        return f"users/{quote(self.ctx.login, safe='@.')}"
 
     def headers(self) -> dict:
         if self._token is None:
@@ -493,7 +501,10 @@ class GraphContactsAdapter(BaseAdapter):
     def __init__(self, context: AccountContext):
         super().__init__(context)
         self.client = GraphClient(context)
-        self.owner = self.client.owner
+
+    @property
+    def owner(self) -> str:
+        return self.client.owner
 
     # -- helpers ------------------------------------------------------------------
 
