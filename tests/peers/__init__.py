@@ -12,6 +12,7 @@ from .base import (
     peer_fixture,
     route,
 )
+from .bitrix_shop import BitrixShopPeer
 from .contacts import ContactsPeer
 from .domino import DominoPeer
 from .domino_rest import DominoRestPeer
@@ -19,6 +20,7 @@ from .google import GooglePeer
 from .webforms import CaptchaVerifyPeer, OutsideSitePeer
 
 __all__ = [
+    "BitrixShopPeer",
     "CaptchaVerifyPeer",
     "ContactsPeer",
     "DominoPeer",
