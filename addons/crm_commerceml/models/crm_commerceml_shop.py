@@ -6,7 +6,6 @@ files utils/writer.py and utils/reader.py (the same as the 1C role's), the order
 through crm.commerceml.importer; every exchange is a crm.commerceml.exchange entry.
 """
 
-import io
 import logging
 import os
 import re
@@ -218,13 +217,23 @@ class CrmCommercemlShop(models.Model):
 
     @api.model
     def _cron_push_catalogs(self):
-        for shop in self.search([]):
-            shop._push_catalog()
+        self.search([])._cron_each("_push_catalog")
 
     @api.model
     def _cron_pull_orders(self):
-        for shop in self.search([]):
-            shop._pull_orders()
+        self.search([])._cron_each("_pull_orders")
+
+    def _cron_each(self, method):
+        """One shop's unexpected crash is logged and does not stop the others."""
+        for shop in self:
+            if not can_commit(self.env):
+                getattr(shop, method)()
+                continue
+            try:
+                getattr(shop, method)()
+            except Exception:
+                _logger.exception("CommerceML exchange with shop %s crashed", shop.name)
+                self.env.cr.rollback()
 
     # -- one exchange -------------------------------------------------------------------------
 
@@ -249,6 +258,15 @@ class CrmCommercemlShop(models.Model):
         self._commit()  # the entry outlives a failure
         client = self._client()
         error = None
+        # one exchange per shop at a time (a button pressed while the cron runs): the
+        # lock is held until the final commit
+        self.env.cr.execute("SELECT id FROM crm_commerceml_shop WHERE id = %s "
+                            "FOR NO KEY UPDATE SKIP LOCKED", [self.id])
+        if not self.env.cr.fetchone():
+            exchange._finish("failed", _("Another exchange with this shop was running; "
+                                         "this one did not start."))
+            self._commit()
+            return exchange
         try:
             with self.env.cr.savepoint():
                 work(exchange, client)
@@ -279,9 +297,10 @@ class CrmCommercemlShop(models.Model):
         self.ensure_one()
 
         def work(exchange, client):
-            files, products = self._catalog_files()
-            exchange.files = "\n".join(name for name, _content in files)
-            client.push_catalog(files, archive_name="import_files.zip")
+            with tempfile.TemporaryDirectory(prefix="cml_shop_") as folder:
+                files, products = self._catalog_files(folder)
+                exchange.files = "\n".join(os.path.basename(path) for path in files)
+                client.push_catalog(files, archive_name="import_files.zip")
             exchange._add_counts({"sent": products})
             self.sudo().last_push_at = fields.Datetime.now()
 
@@ -296,8 +315,9 @@ class CrmCommercemlShop(models.Model):
                     if pid)))
         return self.env["product.category"]
 
-    def _catalog_files(self):
-        """[(file name, bytes)] in import order, and how many products they carry."""
+    def _catalog_files(self, folder):
+        """The files written in ``folder`` (paths, in import order), and how many products
+        they carry. Streamed: a big catalog is never held in memory whole."""
         Category = self.env["product.category"]
         Product = self.env["product.product"].with_context(active_test=True)
         base = [("sale_ok", "=", True), ("company_id", "in", (False, self.company_id.id))]
@@ -318,18 +338,20 @@ class CrmCommercemlShop(models.Model):
         for index, (catalog_id, name, categories, products) in enumerate(catalogs):
             header = {"id": catalog_id, "classifier_id": catalog_id + "-classifier",
                       "name": name, "catalog_id": catalog_id}
-            import_xml, offers_xml = io.BytesIO(), io.BytesIO()
-            import_xml.write(writer.BOM)
-            offers_xml.write(writer.BOM)
-            writer.write_catalog(import_xml, header, self._group_tree(categories),
-                                 [self._product_payload(p) for p in products])
+            import_path = os.path.join(folder, f"import{index}_1.xml")
+            offers_path = os.path.join(folder, f"offers{index}_1.xml")
             currency = self.company_id.currency_id.name
-            writer.write_offers(
-                offers_xml, dict(header, id=catalog_id + "#", name=_("Offers of %s", name)),
-                [{"id": PRICE_TYPE_ID, "name": _("Sales Price"), "currency": currency}],
-                [], [self._offer_payload(p, currency) for p in products])
-            files += [(f"import{index}_1.xml", import_xml.getvalue()),
-                      (f"offers{index}_1.xml", offers_xml.getvalue())]
+            with open(import_path, "wb") as fh:
+                fh.write(writer.BOM)
+                writer.write_catalog(fh, header, self._group_tree(categories),
+                                     (self._product_payload(p) for p in products))
+            with open(offers_path, "wb") as fh:
+                fh.write(writer.BOM)
+                writer.write_offers(
+                    fh, dict(header, id=catalog_id + "#", name=_("Offers of %s", name)),
+                    [{"id": PRICE_TYPE_ID, "name": _("Sales Price"), "currency": currency}],
+                    [], (self._offer_payload(p, currency) for p in products))
+            files += [import_path, offers_path]
             count += len(products)
         return files, count
 

@@ -17,6 +17,8 @@ Plain Python on requests; takes and returns plain data. Every failure is a
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 import zipfile
 
 import requests
@@ -72,12 +74,12 @@ def _pairs(lines: list[str]) -> dict[str, str]:
     return values
 
 
-def zip_files(files: list[tuple[str, bytes]]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files:
-            archive.writestr(name, content)
-    return buffer.getvalue()
+def zip_files(paths: list[str], target: str) -> str:
+    """Pack the files (by their base names) into the zip ``target``; returns it."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in paths:
+            archive.write(path, os.path.basename(path))
+    return target
 
 
 class ShopClient:
@@ -185,12 +187,22 @@ class ShopClient:
         if values.get("sessid"):
             self.sessid = values["sessid"]
 
-    def send_file(self, exchange_type: str, filename: str, content: bytes) -> None:
-        """Upload in parts no larger than file_limit; the shop appends them."""
+    def send_file(self, exchange_type: str, filename: str, content: bytes | str) -> None:
+        """Upload bytes, or the file at a path, in parts no larger than file_limit; the
+        shop appends them. A file is read one part at a time."""
         limit = self.file_limit or (1 << 20)
-        for start in range(0, max(len(content), 1), limit):
-            self._reply(self._request("POST", exchange_type, "file", filename=filename,
-                                      data=content[start:start + limit]), "file")
+        if isinstance(content, bytes | bytearray):
+            stream = io.BytesIO(content)
+        else:
+            stream = open(content, "rb")  # noqa: SIM115 - closed below
+        with stream:
+            part = stream.read(limit)
+            while True:
+                self._reply(self._request("POST", exchange_type, "file", filename=filename,
+                                          data=part), "file")
+                part = stream.read(limit)
+                if not part:
+                    break
 
     def import_file(self, exchange_type: str, filename: str) -> str:
         """mode=import, again while the shop answers progress; returns its last words."""
@@ -204,19 +216,20 @@ class ShopClient:
 
     # -- whole exchanges -----------------------------------------------------------------
 
-    def push_catalog(self, files: list[tuple[str, bytes]], archive_name="catalog.zip"):
-        """Send import.xml / offers.xml pairs (in import order) and have them imported."""
+    def push_catalog(self, paths: list[str], archive_name="import_files.zip"):
+        """Send import.xml / offers.xml files (paths, in import order), zipped when the
+        shop accepts it, and have each imported; returns [(name, the shop's words)]."""
         self.checkauth("catalog")
         self.init("catalog")
+        names = [os.path.basename(path) for path in paths]
         if self.zip and self.allow_zip:
-            self.send_file("catalog", archive_name, zip_files(files))
+            with tempfile.TemporaryDirectory(prefix="cml_zip_") as folder:
+                archive = zip_files(paths, os.path.join(folder, archive_name))
+                self.send_file("catalog", archive_name, archive)
         else:
-            for name, content in files:
-                self.send_file("catalog", name, content)
-        results = []
-        for name, _content in files:
-            results.append((name, self.import_file("catalog", name)))
-        return results
+            for name, path in zip(names, paths, strict=True):
+                self.send_file("catalog", name, path)
+        return [(name, self.import_file("catalog", name)) for name in names]
 
     def query_orders(self) -> bytes:
         """checkauth, init, query: the shop's orders document (as it came, any charset)."""
