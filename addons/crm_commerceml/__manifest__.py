@@ -18,6 +18,9 @@
         "views/crm_commerceml_menus.xml",
         "data/ir_cron.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["crm_commerceml/static/tests/tours/*.js"],
+    },
     "installable": True,
     "application": False,
 }

@@ -211,7 +211,8 @@ class CrmCommercemlShop(models.Model):
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {
             "title": title, "message": message, "sticky": bool(failed),
             "type": "danger" if failed else "success",
-            "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
+            # closing reloads the form the button is on (soft_reload would reopen "new")
+            "next": {"type": "ir.actions.act_window_close"}}}
 
     # -- scheduled actions ------------------------------------------------------------------
 
