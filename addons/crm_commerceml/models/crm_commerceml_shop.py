@@ -51,7 +51,7 @@ class CrmCommercemlShop(models.Model):
     password = fields.Char(compute="_compute_password", inverse="_inverse_password",
                            help="The shop administrator's password. Kept where only "
                                 "administrators can read it; never shown again after saving.")
-    password_secret = fields.Char(groups="base.group_system", copy=False)
+    password_secret = fields.Char("Stored password", groups="base.group_system", copy=False)
     password_set = fields.Boolean("Password stored", compute="_compute_password")
     user_id = fields.Many2one(
         "res.users", "Responsible for shop orders", required=True,
@@ -79,21 +79,21 @@ class CrmCommercemlShop(models.Model):
     state = fields.Selection([("new", "Never exchanged"), ("ok", "Working"),
                               ("error", "Needs attention")], default="new", readonly=True,
                              copy=False)
-    last_error = fields.Text(readonly=True, copy=False)
+    last_error = fields.Text("Last error", readonly=True, copy=False)
     last_push_at = fields.Datetime("Last catalog push", readonly=True, copy=False)
     last_pull_at = fields.Datetime("Last order pull", readonly=True, copy=False)
     exchange_ids = fields.One2many("crm.commerceml.exchange", "shop_id", "Exchanges")
-    exchange_count = fields.Integer(compute="_compute_exchange_count")
-    order_count = fields.Integer(compute="_compute_exchange_count")
+    exchange_count = fields.Integer("Exchange count", compute="_compute_exchange_count")
+    order_count = fields.Integer("Order count", compute="_compute_exchange_count")
     # the two scheduled actions serve every shop; their frequency is edited here
     push_interval_number = fields.Integer("Push the catalog every",
                                           compute="_compute_intervals",
                                           inverse="_inverse_push_interval")
-    push_interval_type = fields.Selection(INTERVAL_TYPES, compute="_compute_intervals",
+    push_interval_type = fields.Selection(INTERVAL_TYPES, "Push unit", compute="_compute_intervals",
                                           inverse="_inverse_push_interval")
     pull_interval_number = fields.Integer("Pull orders every", compute="_compute_intervals",
                                           inverse="_inverse_pull_interval")
-    pull_interval_type = fields.Selection(INTERVAL_TYPES, compute="_compute_intervals",
+    pull_interval_type = fields.Selection(INTERVAL_TYPES, "Pull unit", compute="_compute_intervals",
                                           inverse="_inverse_pull_interval")
 
     _sql_constraints = [("timeout_positive", "CHECK(timeout > 0)",

@@ -20,7 +20,7 @@ class SaleOrder(models.Model):
                                   copy=False, index="btree_not_null", ondelete="restrict")
     cml_shop_number = fields.Char("Number in the shop", readonly=True, copy=False)
     # changed by a person since the shop last got it: sent back at the next order pull
-    cml_shop_dirty = fields.Boolean(readonly=True, copy=False)
+    cml_shop_dirty = fields.Boolean("Changed for the shop", readonly=True, copy=False)
 
     _sql_constraints = [
         ("cml_shop_number_unique", "unique(cml_shop_id, cml_shop_number)",
