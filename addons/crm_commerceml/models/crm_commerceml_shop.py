@@ -502,11 +502,13 @@ class CrmCommercemlImporter(models.AbstractModel):
         touched = self.env["sale.order"]
         failed = 0
         batch = []
-        context = {"offer_caches": {"currencies": {}}, "partners": {}}
+        context = {"offer_caches": {"currencies": {}}, "partners": {}, "products": {}}
+        # the line lookup of the shared order code reads the batch's products from here
+        importer = self.with_context(cml_shop_products=context["products"])
 
         def flush():
             nonlocal touched, failed
-            counts, failures, orders = self._import_shop_documents(shop, batch, context)
+            counts, failures, orders = importer._import_shop_documents(shop, batch, context)
             exchange._add_counts(counts)
             exchange._add_failures(failures)
             touched |= orders
@@ -530,6 +532,7 @@ class CrmCommercemlImporter(models.AbstractModel):
         numbers = [d["number"] or d["id"] for d in documents]
         existing = {o.cml_shop_number: o for o in Order.search(
             [("cml_shop_id", "=", shop.id), ("cml_shop_number", "in", numbers)])}
+        self._prefetch_shop_batch(documents, context)
         touched = Order.browse()
         for document in documents:
             number = document["number"] or document["id"]
@@ -548,13 +551,26 @@ class CrmCommercemlImporter(models.AbstractModel):
                         existing[number] = order
                         counts["created"] += 1
                 touched |= order
-            except ItemError as exc:
+            except (ItemError, UserError, ValidationError, ValueError) as exc:
                 counts["failed"] += 1
-                failures.append((document["id"], number, str(exc)))
-            except (UserError, ValidationError, ValueError) as exc:
-                counts["failed"] += 1
-                failures.append((document["id"], number, self._reason(exc)))
+                failures.append((document["id"], number, str(exc) if isinstance(
+                    exc, ItemError) else self._reason(exc)))
+                self._forget_rolled_back(context)
         return counts, failures, touched
+
+    def _forget_rolled_back(self, context):
+        """A customer or product created for an order that failed went with its
+        savepoint: drop it from the caches, the next order creates it again."""
+        for key in ("partners", "products"):
+            cache = context[key]
+            ids = {record.id for record in cache.values()}
+            if not ids:
+                continue
+            model = next(iter(cache.values()))._name
+            alive = set(self.env[model].with_context(active_test=False).browse(
+                list(ids)).exists().ids)
+            for name in [n for n, record in cache.items() if record.id not in alive]:
+                del cache[name]
 
     def _shop_currency_check(self, shop, document, context, currency):
         if not document["currency"]:
@@ -566,14 +582,59 @@ class CrmCommercemlImporter(models.AbstractModel):
                 "%(own)s: choose a pricelist in %(sent)s on the shop connection.",
                 order=document["number"], sent=sent.name, own=currency.name))
 
-    def _shop_partner(self, shop, document, context):
-        """The customer, found by ПолноеНаименование (then Наименование), else created."""
+    @api.model
+    def _buyer_name(self, document):
         buyers = document["counterparties"]
         buyer = buyers[0] if buyers else {}
         name = (buyer.get("full_name") or buyer.get("name") or "").strip()
         if not name:
             # Bitrix sends buyers without a name when the account has none
             name = _("Shop customer %s", buyer.get("id") or document["number"])
+        return buyer, name
+
+    def _prefetch_shop_batch(self, documents, context):
+        """One search per key for the whole batch: the customers by name, the products
+        by every key the line lookup tries. Lines then resolve from memory."""
+        names = {self._buyer_name(d)[1] for d in documents} - set(context["partners"])
+        if names:
+            for partner in self.env["res.partner"].search([("name", "in", list(names))],
+                                                          order="id desc"):
+                context["partners"][partner.name] = partner  # the oldest one wins
+        lines = [line for d in documents for line in d["lines"]]
+        products = context["products"]
+        Product = self.env["product.product"].with_context(active_test=False)
+        wanted = [line for line in lines if line["id"] not in products]
+        if not wanted:
+            return
+        ids = {line["id"] for line in wanted}
+        bases = {reader.split_id(i)[0] for i in ids} - {""}
+        odoo_ids = [int(i.rpartition("-")[2]) for i in ids
+                    if i.startswith("odoo-product-") and i.rpartition("-")[2].isdigit()]
+        found = Product.search(["|", "|", "|",
+                                ("cml_variant_id", "in", list(ids)),
+                                ("product_tmpl_id.cml_id", "in", list(bases)),
+                                ("id", "in", odoo_ids),
+                                ("name", "in", list({ln["name"] for ln in wanted
+                                                     if ln["name"]}))], order="id desc")
+        by = {"variant": {}, "base": {}, "id": {}, "name": {}}
+        for product in found:  # descending ids: the oldest product wins each key
+            if product.cml_variant_id:
+                by["variant"][product.cml_variant_id] = product
+            if product.product_tmpl_id.cml_id:
+                by["base"][product.product_tmpl_id.cml_id] = product
+            by["id"][f"odoo-product-{product.id}"] = product
+            by["name"][product.name] = product
+        for line in wanted:
+            base_id, characteristic = reader.split_id(line["id"])
+            product = (characteristic and by["variant"].get(line["id"])) or \
+                by["base"].get(base_id) or by["id"].get(line["id"]) or \
+                by["name"].get(line["name"])
+            if product:
+                products[line["id"]] = product
+
+    def _shop_partner(self, shop, document, context):
+        """The customer, found by ПолноеНаименование (then Наименование), else created."""
+        buyer, name = self._buyer_name(document)
         cache = context["partners"]
         if name in cache:
             return cache[name]
@@ -644,8 +705,13 @@ class CrmCommercemlImporter(models.AbstractModel):
         """Shop orders: a product the catalog never had (or a delivery) is created."""
         if not self.env.context.get(SHOP_CONTEXT_KEY):
             return super()._order_line_product(line)
-        product = self._find_order_line_product(line)
+        cache = self.env.context.get("cml_shop_products")
+        product = cache.get(line["id"]) if cache is not None else None
+        if not product:
+            product = self._find_order_line_product(line)
         if product:
+            if cache is not None:
+                cache[line["id"]] = product
             return product
         base_id, _characteristic = reader.split_id(line["id"])
         delivery = line["id"] == "ORDER_DELIVERY"

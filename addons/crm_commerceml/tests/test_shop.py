@@ -237,7 +237,7 @@ class TestShopFailures(ShopCase):
         self.shop.action_pull_orders()
         exchange = self.journal("from_shop")[-1]
         self.assertEqual(exchange.state, "done", exchange.error)
-        self.assertEqual(self.shop_orders().mapped("cml_shop_number"), ["2001", "2002"])
+        self.assertEqual(sorted(self.shop_orders().mapped("cml_shop_number")), ["2001", "2002"])
         self.assertEqual(self.env["product.template"].search_count(
             [("cml_id", "=", "new-1")]), 1)
         self.assertEqual(self.shop.state, "ok")
@@ -320,6 +320,25 @@ class TestShopFailures(ShopCase):
         self.assertFalse(any(o["exported"] for o in self.peer.orders.values()),
                          "no success: the shop sends them again")
         self.shop.pricelist_id = self.pricelist
+        self.rerun_pull_creates_once()
+
+    def test_one_failed_order_does_not_break_the_next_one(self):
+        """The first order fails after its new customer and product were created (and
+        undone with it); the second, same customer and product, is imported."""
+        self.add_orders()
+        both = self.peer._orders_xml(list(self.peer.orders.values()))
+        self.peer.query_reply = both.replace("<Валюта>руб</Валюта>".encode("cp1251"),
+                                             "<Валюта>XTS</Валюта>".encode("cp1251"), 1)
+        self.shop.action_pull_orders()
+        exchange = self.journal("from_shop")
+        self.assertEqual((exchange.created_count, exchange.failed_count), (1, 1))
+        self.assertEqual(exchange.line_ids.item_name, "2001")
+        order = self.shop_orders()
+        self.assertEqual(order.cml_shop_number, "2002")
+        self.assertEqual(order.partner_id.name, "Покупатель")
+        self.assertEqual(order.order_line.product_id.cml_id, "new-1")
+        self.assertFalse(any(o["exported"] for o in self.peer.orders.values()))
+        self.peer.query_reply = None
         self.rerun_pull_creates_once()
 
     def test_catalog_failures_then_rerun(self):
