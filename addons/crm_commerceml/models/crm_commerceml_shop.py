@@ -235,6 +235,14 @@ class CrmCommercemlShop(models.Model):
             except Exception:
                 _logger.exception("CommerceML exchange with shop %s crashed", shop.name)
                 self.env.cr.rollback()
+                # the entry committed at its start would otherwise stay running
+                self.env["crm.commerceml.exchange"].sudo().search([
+                    ("shop_id", "=", shop.id), ("state", "=", "running")])._finish(
+                    "failed", _("Odoo failed during this exchange; the server log has "
+                                "the details."))
+                shop.sudo().write({"state": "error", "last_error": _(
+                    "Odoo failed during the last exchange; the server log has the details.")})
+                self.env.cr.commit()
 
     # -- one exchange -------------------------------------------------------------------------
 
@@ -268,6 +276,12 @@ class CrmCommercemlShop(models.Model):
                                          "this one did not start."))
             self._commit()
             return exchange
+        # holding the lock, any other running entry of this shop is an exchange that
+        # died with its process (a restart, a killed worker)
+        for stale in exchange.search([("shop_id", "=", self.id), ("state", "=", "running"),
+                                      ("id", "!=", exchange.id)]):
+            stale._finish("failed", _("Interrupted: the server stopped during this "
+                                      "exchange. The next exchange started over."))
         try:
             with self.env.cr.savepoint():
                 work(exchange, client)

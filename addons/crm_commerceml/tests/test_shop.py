@@ -195,6 +195,18 @@ class TestShopOrderPull(ShopCase):
         self.shop.action_pull_orders()
         self.assertEqual(self.journal("from_shop")[-1].sent_count, 0, "sent once")
 
+    def test_scheduled_actions_serve_every_active_shop(self):
+        self.add_orders()
+        idle = self.shop.copy({"name": "Closed shop", "active": False})
+        self.env.ref("crm_commerceml.ir_cron_shop_pull").method_direct_trigger()
+        self.env.ref("crm_commerceml.ir_cron_shop_push").method_direct_trigger()
+        self.assertEqual(len(self.shop_orders()), 2)
+        self.assertEqual(len(self.peer.products), 2)
+        self.assertFalse(idle.exchange_ids)
+        # the frequency is edited on a shop connection
+        self.shop.write({"pull_interval_number": 5, "pull_interval_type": "minutes"})
+        self.assertEqual(self.env.ref("crm_commerceml.ir_cron_shop_pull").interval_number, 5)
+
     def test_real_bitrix_reply(self):
         if not REAL_QUERY.exists():
             self.skipTest("../shared/data/commerceml is absent")
@@ -340,6 +352,14 @@ class TestShopFailures(ShopCase):
         self.assertFalse(any(o["exported"] for o in self.peer.orders.values()))
         self.peer.query_reply = None
         self.rerun_pull_creates_once()
+
+    def test_an_interrupted_exchange_is_closed_by_the_next_one(self):
+        self.add_orders()
+        stale = self.env["crm.commerceml.exchange"].create({
+            "direction": "from_shop", "exchange_type": "sale", "shop_id": self.shop.id})
+        self.rerun_pull_creates_once()
+        self.assertEqual(stale.state, "failed")
+        self.assertIn("Interrupted", stale.error)
 
     def test_catalog_failures_then_rerun(self):
         self.peer.fail_next("import", "Ошибка импорта: инфоблок не найден")
