@@ -548,28 +548,68 @@ class CrmCommercemlImporter(models.AbstractModel):
             [("cml_shop_id", "=", shop.id), ("cml_shop_number", "in", numbers)])}
         self._prefetch_shop_batch(documents, context)
         touched = Order.browse()
+        to_create = []  # (document, number, values)
+        planned = set()  # numbers in to_create (a number twice in one reply: once)
+        updated = Order.browse()
+
+        def fail(document, number, exc):
+            counts["failed"] += 1
+            failures.append((document["id"], number, str(exc) if isinstance(
+                exc, ItemError) else self._reason(exc)))
+            self._forget_rolled_back(context)
+
+        new_documents = [d for d in documents
+                         if (d["number"] or d["id"]) and (d["number"] or d["id"]) not in existing]
+        self._create_shop_partners(new_documents, context)
         for document in documents:
             number = document["number"] or document["id"]
             if not number:
                 counts["failed"] += 1
                 failures.append(("", "", _("An order from the shop has no number.")))
                 continue
+            order = existing.get(number)
             try:
                 with self.env.cr.savepoint():
-                    order = existing.get(number)
                     if order:
-                        changed = self._update_shop_order(shop, order, document, context)
-                        counts["updated" if changed else "unchanged"] += 1
-                    else:
-                        order = self._create_shop_order(shop, number, document, context)
-                        existing[number] = order
-                        counts["created"] += 1
-                touched |= order
+                        if self._update_shop_order(shop, order, document, context):
+                            updated |= order
+                        touched |= order
+                    elif number not in planned:
+                        to_create.append((document, number, self._shop_order_values(
+                            shop, number, document, context)))
+                        planned.add(number)
             except (ItemError, UserError, ValidationError, ValueError) as exc:
-                counts["failed"] += 1
-                failures.append((document["id"], number, str(exc) if isinstance(
-                    exc, ItemError) else self._reason(exc)))
+                fail(document, number, exc)
+        # new orders in one create; when it fails (one bad order), order by order
+        created = Order.browse()
+        if to_create:
+            try:
+                with self.env.cr.savepoint():
+                    created = Order.create([values for _d, _n, values in to_create])
+            except (UserError, ValidationError, ValueError) as exc:
+                _logger.info("batch create of shop orders failed (%s); one by one", exc)
                 self._forget_rolled_back(context)
+                for document, number, values in to_create:
+                    try:
+                        with self.env.cr.savepoint():
+                            created |= Order.create(values)
+                    except (UserError, ValidationError, ValueError) as exc:
+                        fail(document, number, exc)
+        counts["created"] += len(created)
+        touched |= created
+        # states from the status table, for new and known orders together
+        pending = []
+        by_number = {o.cml_shop_number: o for o in touched}
+        for document in documents:
+            number = document["number"] or document["id"]
+            order = by_number.get(number)
+            target = shop._status_target(document) if order else None
+            if target and not (target == "draft" and order in created):
+                pending.append((document, number, order, target))
+        updated |= self._apply_shop_states(pending, fail) - created
+        known = touched - created
+        counts["updated"] += len(known & updated)
+        counts["unchanged"] += len(known - updated)
         return counts, failures, touched
 
     def _forget_rolled_back(self, context):
@@ -646,6 +686,33 @@ class CrmCommercemlImporter(models.AbstractModel):
             if product:
                 products[line["id"]] = product
 
+    def _create_shop_partners(self, documents, context):
+        """The customers of new orders that Odoo lacks, in one create."""
+        cache = context["partners"]
+        missing = {}
+        for document in documents:
+            buyer, name = self._buyer_name(document)
+            if name not in cache and name not in missing:
+                missing[name] = self._shop_partner_values(buyer, name)
+        if not missing:
+            return
+        try:
+            with self.env.cr.savepoint():
+                partners = self.env["res.partner"].create(list(missing.values()))
+        except (UserError, ValidationError, ValueError) as exc:
+            _logger.info("batch create of shop customers failed (%s); one by one", exc)
+            return  # _shop_partner creates them with their order, which fails alone
+        cache.update(zip(missing, partners, strict=True))
+
+    @api.model
+    def _shop_partner_values(self, buyer, name):
+        values = {"name": name, "company_id": False}
+        for key, field in (("email", "email"), ("phone", "phone"), ("address", "street"),
+                           ("inn", "vat")):
+            if buyer.get(key):
+                values[field] = buyer[key]
+        return values
+
     def _shop_partner(self, shop, document, context):
         """The customer, found by ПолноеНаименование (then Наименование), else created."""
         buyer, name = self._buyer_name(document)
@@ -653,14 +720,8 @@ class CrmCommercemlImporter(models.AbstractModel):
         if name in cache:
             return cache[name]
         Partner = self.env["res.partner"]
-        partner = Partner.search([("name", "=", name)], order="id", limit=1)
-        if not partner:
-            values = {"name": name, "company_id": False}
-            for key, field in (("email", "email"), ("phone", "phone"), ("address", "street"),
-                               ("inn", "vat")):
-                if buyer.get(key):
-                    values[field] = buyer[key]
-            partner = Partner.create(values)
+        partner = Partner.search([("name", "=", name)], order="id", limit=1) or \
+            Partner.create(self._shop_partner_values(buyer, name))
         cache[name] = partner
         return partner
 
@@ -675,13 +736,16 @@ class CrmCommercemlImporter(models.AbstractModel):
                                     "price_unit": price}))
         return commands
 
-    def _create_shop_order(self, shop, number, document, context):
+    def _shop_order_values(self, shop, number, document, context):
+        """The values of a new order from the shop (lines' products found or created)."""
         partner = self._shop_partner(shop, document, context)
         values = {
             "partner_id": partner.id, "user_id": shop.user_id.id,
             "company_id": shop.company_id.id, "cml_shop_id": shop.id,
             "cml_shop_number": number, "client_order_ref": number,
         }
+        pricelist = shop.pricelist_id or partner.with_company(
+            shop.company_id).property_product_pricelist
         if shop.pricelist_id:
             values["pricelist_id"] = shop.pricelist_id.id
         if document["date"]:
@@ -691,15 +755,10 @@ class CrmCommercemlImporter(models.AbstractModel):
             values["date_order"] = f"{document['date']} {time_text}"
         if document["comment"]:
             values["note"] = document["comment"]
-        Order = self.env["sale.order"].with_context(**{SYNC_CONTEXT_KEY: True})
-        order = Order.new(values)
-        self._shop_currency_check(shop, document, context, order.currency_id)
+        self._shop_currency_check(shop, document, context,
+                                  pricelist.currency_id or shop.company_id.currency_id)
         values["order_line"] = self._shop_lines(document)
-        order = Order.create(values)
-        target = shop._status_target(document)
-        if target and target != "draft":
-            self._apply_order_state(order, target)
-        return order
+        return values
 
     def _update_shop_order(self, shop, order, document, context):
         self._shop_currency_check(shop, document, context, order.currency_id)
@@ -710,9 +769,32 @@ class CrmCommercemlImporter(models.AbstractModel):
         if partner != order.partner_id and order.state == "draft":
             order.write({"partner_id": partner.id})
             changed = True
-        target = shop._status_target(document)
-        if target:
-            changed |= self._apply_order_state(order, target)
+        return changed
+
+    def _apply_shop_states(self, pending, fail):
+        """pending: [(document, number, order, target)]; returns the orders whose state
+        changed. Quotations to confirm are confirmed together (one call for the batch,
+        order by order when it fails); the rest of each move is per order."""
+        to_confirm = self.env["sale.order"].browse()
+        for _document, _number, order, target in pending:
+            if target in ("sale", "locked") and order.state in ("draft", "sent"):
+                to_confirm |= order
+        changed = self.env["sale.order"].browse()
+        if to_confirm:
+            try:
+                with self.env.cr.savepoint():
+                    to_confirm.action_confirm()
+                changed |= to_confirm
+            except (UserError, ValidationError, ValueError) as exc:
+                _logger.info("batch confirm of shop orders failed (%s); one by one", exc)
+        for document, number, order, target in pending:
+            try:
+                with self.env.cr.savepoint():
+                    if self._apply_order_state(order, target):
+                        changed |= order
+            except (UserError, ValidationError, ValueError) as exc:
+                # the order keeps its state; the next pull tries again
+                fail(document, number, exc)
         return changed
 
     def _order_line_product(self, line):
