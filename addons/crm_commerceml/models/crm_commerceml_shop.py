@@ -26,6 +26,7 @@ _logger = logging.getLogger(__name__)
 SHOP_CONTEXT_KEY = "crm_commerceml_shop_id"
 PRICE_TYPE_ID = "odoo-sales-price"
 ORDER_BATCH = 200
+EXCHANGE_LOCK_KEY = 0x434D4C  # "CML": the first key of the shops' advisory locks
 INTERVAL_TYPES = [("minutes", "Minutes"), ("hours", "Hours"), ("days", "Days"),
                   ("weeks", "Weeks")]
 # what a fresh 1C-Bitrix site has (Магазин > Настройки > Статусы)
@@ -267,11 +268,12 @@ class CrmCommercemlShop(models.Model):
         self._commit()  # the entry outlives a failure
         client = self._client()
         error = None
-        # one exchange per shop at a time (a button pressed while the cron runs): the
-        # lock is held until the final commit
-        self.env.cr.execute("SELECT id FROM crm_commerceml_shop WHERE id = %s "
-                            "FOR NO KEY UPDATE SKIP LOCKED", [self.id])
-        if not self.env.cr.fetchone():
+        # one exchange of a kind per shop at a time (a button pressed while the cron
+        # runs), across workers and hosts; held until the final commit. A catalog push
+        # and an order pull of the same shop do not wait for each other.
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)",
+                            [EXCHANGE_LOCK_KEY, self.id * 2 + (direction == "from_shop")])
+        if not self.env.cr.fetchone()[0]:
             exchange._finish("failed", _("Another exchange with this shop was running; "
                                          "this one did not start."))
             self._commit()
@@ -279,6 +281,7 @@ class CrmCommercemlShop(models.Model):
         # holding the lock, any other running entry of this shop is an exchange that
         # died with its process (a restart, a killed worker)
         for stale in exchange.search([("shop_id", "=", self.id), ("state", "=", "running"),
+                                      ("direction", "=", direction),
                                       ("id", "!=", exchange.id)]):
             stale._finish("failed", _("Interrupted: the server stopped during this "
                                       "exchange. The next exchange started over."))

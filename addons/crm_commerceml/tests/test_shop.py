@@ -361,6 +361,25 @@ class TestShopFailures(ShopCase):
         self.assertEqual(stale.state, "failed")
         self.assertIn("Interrupted", stale.error)
 
+    def test_one_pull_per_shop_at_a_time(self):
+        """Another worker pulling this shop's orders: this pull does not start; a
+        catalog push of the same shop is not held up."""
+        from ..models.crm_commerceml_shop import EXCHANGE_LOCK_KEY
+        self.add_orders()
+        with self.env.registry.cursor() as other:
+            other.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                          [EXCHANGE_LOCK_KEY, self.shop.id * 2 + 1])
+            self.shop.action_pull_orders()
+            self.shop.action_push_catalog()
+            other.rollback()
+        pull = self.journal("from_shop")
+        self.assertEqual(pull.state, "failed")
+        self.assertIn("Another exchange", pull.error)
+        self.assertFalse([r for r in self.peer.requests if r.query.get("type") == ["sale"]],
+                         "the shop was not called for orders")
+        self.assertEqual(self.journal("to_shop").state, "done")
+        self.rerun_pull_creates_once()
+
     def test_catalog_failures_then_rerun(self):
         self.peer.fail_next("import", "Ошибка импорта: инфоблок не найден")
         self.shop.action_push_catalog()
