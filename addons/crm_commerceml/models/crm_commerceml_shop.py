@@ -424,11 +424,10 @@ class CrmCommercemlShop(models.Model):
         self.ensure_one()
 
         def work(exchange, client):
-            content = client.query_orders()
             handle, path = tempfile.mkstemp(prefix="cml_shop_", suffix=".xml")
             try:
                 with os.fdopen(handle, "wb") as fh:
-                    fh.write(content)
+                    client.query_orders(fh)
                 touched, failed = self.env["crm.commerceml.importer"].with_context(
                     **{SHOP_CONTEXT_KEY: self.id, SYNC_CONTEXT_KEY: True}
                 )._import_shop_orders(self, exchange, path)

@@ -100,7 +100,8 @@ class ShopClient:
 
     # -- transport ----------------------------------------------------------------------
 
-    def _request(self, method, exchange_type, mode, *, data=None, auth=False, **extra):
+    def _request(self, method, exchange_type, mode, *, data=None, auth=False, stream=False,
+                 **extra):
         params = {"type": exchange_type, "mode": mode, **extra}
         if self.sessid and not auth:
             params["sessid"] = self.sessid
@@ -112,7 +113,8 @@ class ShopClient:
         try:
             response = self.session.request(
                 method, self.url, params=params, data=data, headers=headers,
-                timeout=self.timeout, auth=self.auth if auth else None, allow_redirects=False)
+                timeout=self.timeout, auth=self.auth if auth else None, allow_redirects=False,
+                stream=stream)
         except requests.Timeout:
             raise ShopError(mode, f"the shop did not answer within {self.timeout:g} seconds")
         except requests.ConnectionError as exc:
@@ -231,19 +233,39 @@ class ShopClient:
                 self.send_file("catalog", name, path)
         return [(name, self.import_file("catalog", name)) for name in names]
 
-    def query_orders(self) -> bytes:
-        """checkauth, init, query: the shop's orders document (as it came, any charset)."""
+    def query_orders(self, fh) -> int:
+        """checkauth, init, query: the shop's orders document, as it came (any charset),
+        streamed into the binary file ``fh``; returns its size."""
         self.checkauth("sale")
         self.init("sale")
-        response = self._request("GET", "sale", "query")
-        content = response.content
-        head = content[:200].lstrip(b"\xef\xbb\xbf").lstrip()
-        if head.startswith(b"failure") or head.startswith(b"\xef\xbb\xbffailure"):
-            self._reply(response, "query")  # raises with the shop's words
-        if not head:
-            raise ShopError("query", "the shop answered with an empty body")
-        self.log.append(f"query: {len(content)} bytes")
-        return content
+        response = self._request("GET", "sale", "query", stream=True)
+        size = 0
+        try:
+            chunks = response.iter_content(1 << 16)
+            head = b""
+            for chunk in chunks:
+                head += chunk
+                if len(head) >= 64:
+                    break
+            start = head.lstrip(b"\xef\xbb\xbf").lstrip()
+            if not start:
+                raise ShopError("query", "the shop answered with an empty body")
+            if start.startswith(b"failure"):
+                head += b"".join(chunks)
+                lines = _lines(decode_reply(head[:4000]))
+                self.log.append("query: " + " | ".join(line for line in lines if line)[:500])
+                raise ShopError("query", _reason(lines))
+            fh.write(head)
+            size = len(head)
+            for chunk in chunks:
+                fh.write(chunk)
+                size += len(chunk)
+        except requests.RequestException as exc:
+            raise ShopError("query", f"the answer was cut off: {type(exc).__name__}") from None
+        finally:
+            response.close()
+        self.log.append(f"query: {size} bytes")
+        return size
 
     def success(self) -> None:
         self._reply(self._request("GET", "sale", "success"), "success")
