@@ -289,7 +289,7 @@ class CrmCommercemlShop(models.Model):
             with self.env.cr.savepoint():
                 work(exchange, client)
         except ShopError as exc:
-            error = _("The shop answered at step %(step)s: %(message)s", step=exc.step,
+            error = _("The exchange stopped at step %(step)s: %(message)s", step=exc.step,
                       message=exc.message)
         except reader.CommerceMLError as exc:
             error = _("The shop sent a file Odoo cannot read: %s", exc)
