@@ -7,7 +7,7 @@ from odoo.tests import TransactionCase, tagged
 from peers import BitrixShopPeer, PeerCaseMixin
 from peers.bitrix_shop import AUTH_FAILED
 
-from ..utils import shop_client
+from ..utils import shop_client, writer
 from .common import SHARED_DATA
 
 REAL_QUERY = SHARED_DATA / "dobromyslov__commerceml-parser__bitrix-query-response-full.xml"
@@ -206,6 +206,25 @@ class TestShopOrderPull(ShopCase):
         # the frequency is edited on a shop connection
         self.shop.write({"pull_interval_number": 5, "pull_interval_type": "minutes"})
         self.assertEqual(self.env.ref("crm_commerceml.ir_cron_shop_pull").interval_number, 5)
+
+    def test_utf8_reply_with_a_bom(self):
+        """A shop answering in UTF-8 (WooCommerce / OpenCart plugins), as 1C writes."""
+        self.peer.query_reply = writer.write_orders([{
+            "id": "wc-1", "number": "wc-1", "date": "2026-02-01", "time": "09:30:00",
+            "currency": "RUB", "amount": 680,
+            "counterparty": {"id": "c-1", "name": "Анна", "full_name": "Анна Петрова",
+                             "email": "anna@example.com"},
+            "lines": [{"id": self.ref(self.chair), "name": "Стул венский", "price": 340,
+                       "quantity": 2, "amount": 680}],
+            "requisites": {"Статус заказа": "[N] Принят"}}])
+        self.shop.action_pull_orders()
+        order = self.shop_orders()
+        self.assertEqual(self.journal("from_shop").state, "done")
+        self.assertEqual((order.cml_shop_number, order.state), ("wc-1", "draft"))
+        self.assertEqual(order.partner_id.name, "Анна Петрова", "by ПолноеНаименование")
+        self.assertEqual(order.partner_id.email, "anna@example.com")
+        # the shop's date while a quotation (Odoo dates a sales order by its confirmation)
+        self.assertEqual(str(order.date_order), "2026-02-01 09:30:00")
 
     def test_real_bitrix_reply(self):
         if not REAL_QUERY.exists():
