@@ -108,6 +108,24 @@ class TestShopCatalogPush(ShopCase):
         self.assertEqual(len(self.peer.products), 2)
         self.assertEqual(self.env["product.template"].search_count([]), products_before)
 
+    def test_zip_switched_off_on_the_connection(self):
+        self.shop.use_zip = False
+        self.shop.action_push_catalog()
+        uploads = self.peer.requests_to("POST", BitrixShopPeer.path)
+        self.assertEqual({r.query["filename"][0] for r in uploads},
+                         {"import0_1.xml", "offers0_1.xml"})
+        self.assertEqual(len(self.peer.products), 2)
+
+    def test_a_redirect_is_not_followed(self):
+        self.peer.inject("GET", BitrixShopPeer.path, status=301,
+                         headers={"Location": "https://shop.example/bitrix/admin/1c_exchange.php"})
+        self.shop.action_push_catalog()
+        exchange = self.journal("to_shop")
+        self.assertEqual(exchange.state, "failed")
+        self.assertIn("redirects to https://shop.example/bitrix/admin/1c_exchange.php",
+                      exchange.error)
+        self.assertEqual(len(self.peer.requests), 1)
+
     def test_no_categories_pushes_every_saleable_product(self):
         self.shop.category_ids = False
         self.shop.action_push_catalog()

@@ -122,6 +122,11 @@ class ShopClient:
                             f"{type(exc).__name__}") from None
         except requests.RequestException as exc:
             raise ShopError(mode, str(exc)) from None
+        if response.status_code in (301, 302, 303, 307, 308):
+            # not followed: the password would go wherever the shop points
+            raise ShopError(mode, f"HTTP {response.status_code}: the shop redirects to "
+                            f"{response.headers.get('Location', '?')}; enter that address "
+                            "as the exchange URL")
         if response.status_code >= 300:
             text = decode_reply(response.content[:2000], response.encoding
                                 if "charset" in response.headers.get("Content-Type", "")
