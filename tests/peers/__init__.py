@@ -13,6 +13,7 @@ from .base import (
     route,
     tls_ca_file,
 )
+from .bitrix_shop import BitrixShopPeer
 from .contacts import ContactsPeer
 from .domino import DominoPeer
 from .domino_rest import DominoRestPeer
@@ -21,6 +22,7 @@ from .graph import GraphPeer
 from .webforms import CaptchaVerifyPeer, OutsideSitePeer
 
 __all__ = [
+    "BitrixShopPeer",
     "CaptchaVerifyPeer",
     "ContactsPeer",
     "DominoPeer",

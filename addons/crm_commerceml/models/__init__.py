@@ -2,6 +2,7 @@ from . import (
     crm_commerceml_exchange,
     crm_commerceml_importer,
     crm_commerceml_price_type,
+    crm_commerceml_shop,
     product,
     res_config_settings,
     res_partner,

@@ -18,9 +18,18 @@ class CrmCommercemlExchange(models.Model):
     name = fields.Char("Number", readonly=True, default="/", copy=False)
     date_start = fields.Datetime("Started", default=fields.Datetime.now, readonly=True)
     date_end = fields.Datetime("Finished", readonly=True)
-    # the web-shop role adds ("to_shop", "from_shop") with selection_add
+    # both roles share one history: 1C connecting to Odoo, and Odoo playing 1C toward
+    # a web shop (crm.commerceml.shop)
     direction = fields.Selection(
-        [("from_1c", "From 1C"), ("to_1c", "To 1C")], required=True, readonly=True)
+        [("from_1c", "From 1C"), ("to_1c", "To 1C"), ("to_shop", "To shop"),
+         ("from_shop", "From shop")], required=True, readonly=True)
+    counterpart = fields.Selection(
+        [("1c", "1C"), ("shop", "Web shop")], string="With", compute="_compute_counterpart",
+        store=True, help="Whether this exchange was with 1C or with a web shop.")
+    shop_id = fields.Many2one("crm.commerceml.shop", "Shop", readonly=True,
+                              index="btree_not_null", ondelete="set null")
+    shop_log = fields.Text("Shop replies", readonly=True,
+                           help="What the shop answered at each step, in its own words.")
     exchange_type = fields.Selection(
         [("catalog", "Catalog"), ("sale", "Orders"), ("auth", "Sign-in")],
         string="Type", required=True, readonly=True)
@@ -34,6 +43,8 @@ class CrmCommercemlExchange(models.Model):
     updated_count = fields.Integer("Updated", readonly=True)
     unchanged_count = fields.Integer("Unchanged", readonly=True)
     failed_count = fields.Integer("Failed", readonly=True)
+    sent_count = fields.Integer("Sent", readonly=True,
+                                help="Web shops: products pushed, or orders sent back.")
     archived_count = fields.Integer("Archived", readonly=True)
     error = fields.Text("Error", readonly=True)
     line_ids = fields.One2many("crm.commerceml.exchange.line", "exchange_id", "Failed items",
@@ -42,6 +53,12 @@ class CrmCommercemlExchange(models.Model):
     # JSON: {"files": {name: {"position": n, "done": bool, "only_changes": bool}},
     #        "query_at": iso datetime of the orders query 1C has not yet confirmed}
     progress_state = fields.Text(readonly=True, groups="base.group_system")
+
+    @api.depends("direction")
+    def _compute_counterpart(self):
+        for exchange in self:
+            exchange.counterpart = "shop" if exchange.direction in ("to_shop", "from_shop") \
+                else "1c"
 
     @api.model_create_multi
     def create(self, vals_list):

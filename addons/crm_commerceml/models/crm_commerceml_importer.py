@@ -797,29 +797,43 @@ class CrmCommercemlImporter(models.AbstractModel):
         changed |= self._apply_order_state(order, target)
         return changed
 
+    def _find_order_line_product(self, line):
+        """The product of an order line: by 1C variant id, 1C id, Odoo's own id (what
+        Odoo sent), then by name; an empty recordset when none."""
+        Product = self.env["product.product"].with_context(active_test=False)
+        base_id, characteristic = reader.split_id(line["id"])
+        product = Product.search([("cml_variant_id", "=", line["id"])], limit=1) if \
+            characteristic else Product.browse()
+        if not product and base_id:
+            product = Product.search([("product_tmpl_id.cml_id", "=", base_id)], limit=1)
+        if not product and line["id"].startswith("odoo-product-") and \
+                line["id"].rpartition("-")[2].isdigit():
+            product = Product.browse(int(line["id"].rpartition("-")[2])).exists()
+        if not product and line["name"]:
+            product = Product.search([("name", "=", line["name"])], limit=1)
+        return product
+
+    def _order_line_product(self, line):
+        """The product of a line 1C sent; None skips the line (delivery)."""
+        if line["id"] == "ORDER_DELIVERY":
+            return None
+        product = self._find_order_line_product(line)
+        if not product:
+            raise ItemError(_(
+                "1C sent a line with \"%(name)s\" (1C id %(ref)s), a product Odoo does "
+                "not know: exchange the catalog first.", name=line["name"],
+                ref=line["id"]))
+        return product
+
     def _update_order_lines(self, order, document):
         """Lines follow 1C: quantities and prices of known products, new lines added,
         lines 1C no longer lists removed (when Odoo allows it)."""
-        Product = self.env["product.product"].with_context(active_test=False)
         commands = []
         kept = set()
         for line in document["lines"]:
-            if line["id"] == "ORDER_DELIVERY":
+            product = self._order_line_product(line)
+            if not product:
                 continue
-            base_id, characteristic = reader.split_id(line["id"])
-            product = Product.search([("cml_variant_id", "=", line["id"])], limit=1) if \
-                characteristic else Product.browse()
-            if not product:
-                product = Product.search([("product_tmpl_id.cml_id", "=", base_id)], limit=1)
-            if not product and line["id"].startswith("odoo-product-"):
-                product = Product.browse(int(line["id"].rpartition("-")[2])).exists()
-            if not product:
-                product = Product.search([("name", "=", line["name"])], limit=1)
-            if not product:
-                raise ItemError(_(
-                    "1C sent a line with \"%(name)s\" (1C id %(ref)s), a product Odoo does "
-                    "not know: exchange the catalog first.", name=line["name"],
-                    ref=line["id"]))
             existing = order.order_line.filtered(
                 lambda ln, p=product: ln.product_id == p and ln.id not in kept)[:1]
             price = line["price"] if line["price"] is not None else (

@@ -14,6 +14,19 @@ class SaleOrder(models.Model):
     cml_changed_at = fields.Datetime("Changed for 1C", readonly=True, copy=False,
                                      index="btree_not_null")
 
+    # the web-shop role: an order that came from a shop keeps the shop's number (the
+    # seed's hidden "from_site"); orders made by hand have none
+    cml_shop_id = fields.Many2one("crm.commerceml.shop", "From shop", readonly=True,
+                                  copy=False, index="btree_not_null", ondelete="restrict")
+    cml_shop_number = fields.Char("Number in the shop", readonly=True, copy=False)
+    # changed by a person since the shop last got it: sent back at the next order pull
+    cml_shop_dirty = fields.Boolean("Changed for the shop", readonly=True, copy=False)
+
+    _sql_constraints = [
+        ("cml_shop_number_unique", "unique(cml_shop_id, cml_shop_number)",
+         "An order of a web shop is kept once."),
+    ]
+
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.context.get(SYNC_CONTEXT_KEY):
@@ -25,7 +38,12 @@ class SaleOrder(models.Model):
     def write(self, vals):
         if not self.env.context.get(SYNC_CONTEXT_KEY) and "cml_changed_at" not in vals:
             vals = dict(vals, cml_changed_at=fields.Datetime.now())
-        return super().write(vals)
+        result = super().write(vals)
+        if not self.env.context.get(SYNC_CONTEXT_KEY) and "cml_shop_dirty" not in vals:
+            from_shop = self.filtered(lambda o: o.cml_shop_id and not o.cml_shop_dirty)
+            if from_shop:
+                super(SaleOrder, from_shop).write({"cml_shop_dirty": True})
+        return result
 
     def _cml_mark_changed(self):
         if self and not self.env.context.get(SYNC_CONTEXT_KEY):

@@ -1,1 +1,1 @@
-from . import test_exchange, test_hostile, test_orders, test_reader
+from . import test_exchange, test_hostile, test_orders, test_reader, test_shop, test_shop_ui

@@ -257,6 +257,7 @@ def _document(el) -> dict:
         "id": _text(el, "Ид"),
         "number": _text(el, "Номер"),
         "date": parse_date(_text(el, "Дата")),
+        "time": _text(el, "Время"),
         "operation": _text(el, "ХозОперация"),
         "role": _text(el, "Роль"),
         "currency": _text(el, "Валюта"),
