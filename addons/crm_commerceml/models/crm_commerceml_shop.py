@@ -10,6 +10,9 @@ import logging
 import os
 import re
 import tempfile
+from datetime import datetime
+
+import pytz
 
 from odoo import _, api, fields, models
 from odoo.addons.crm_sync_base.models.sync_runner import can_commit
@@ -750,11 +753,9 @@ class CrmCommercemlImporter(models.AbstractModel):
             shop.company_id).property_product_pricelist
         if shop.pricelist_id:
             values["pricelist_id"] = shop.pricelist_id.id
-        if document["date"]:
-            time_text = document.get("time") or "00:00:00"
-            if not re.match(r"^\d{2}:\d{2}:\d{2}$", time_text):
-                time_text = "00:00:00"
-            values["date_order"] = f"{document['date']} {time_text}"
+        shop_date = self._shop_date(shop, document)
+        if shop_date:
+            values["date_order"] = values["cml_shop_date"] = shop_date
         if document["comment"]:
             values["note"] = document["comment"]
         self._shop_currency_check(shop, document, context,
@@ -762,9 +763,28 @@ class CrmCommercemlImporter(models.AbstractModel):
         values["order_line"] = self._shop_lines(document)
         return values
 
+    def _shop_date(self, shop, document):
+        """The shop's date and time of the order, in UTC. Shops write their local time;
+        the responsible user's time zone is taken as the shop's (UTC when unset)."""
+        if not document["date"]:
+            return None
+        time_text = document.get("time") or "00:00:00"
+        if not re.match(r"^\d{2}:\d{2}:\d{2}$", time_text):
+            time_text = "00:00:00"
+        try:
+            local = datetime.strptime(f"{document['date']} {time_text}", "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return None
+        zone = pytz.timezone(shop.user_id.tz or "UTC")
+        return zone.localize(local).astimezone(pytz.utc).replace(tzinfo=None)
+
     def _update_shop_order(self, shop, order, document, context):
         self._shop_currency_check(shop, document, context, order.currency_id)
         changed = False
+        shop_date = self._shop_date(shop, document)
+        if shop_date and order.cml_shop_date != shop_date:
+            order.write({"cml_shop_date": shop_date})
+            changed = True
         if document["lines"] and not order.locked and order.state != "cancel":
             changed |= self._update_order_lines(order, document)
         partner = self._shop_partner(shop, document, context)

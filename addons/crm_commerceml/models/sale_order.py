@@ -19,6 +19,8 @@ class SaleOrder(models.Model):
     cml_shop_id = fields.Many2one("crm.commerceml.shop", "From shop", readonly=True,
                                   copy=False, index="btree_not_null", ondelete="restrict")
     cml_shop_number = fields.Char("Number in the shop", readonly=True, copy=False)
+    # the shop's own order date: Odoo re-dates a sales order when it is confirmed
+    cml_shop_date = fields.Datetime("Date in the shop", readonly=True, copy=False)
     # changed by a person since the shop last got it: sent back at the next order pull
     cml_shop_dirty = fields.Boolean("Changed for the shop", readonly=True, copy=False)
 

@@ -235,14 +235,20 @@ class TestShopOrderPull(ShopCase):
             "lines": [{"id": self.ref(self.chair), "name": "Стул венский", "price": 340,
                        "quantity": 2, "amount": 680}],
             "requisites": {"Статус заказа": "[N] Принят"}}])
+        self.shop.user_id.tz = "Europe/Moscow"
         self.shop.action_pull_orders()
         order = self.shop_orders()
         self.assertEqual(self.journal("from_shop").state, "done")
         self.assertEqual((order.cml_shop_number, order.state), ("wc-1", "draft"))
         self.assertEqual(order.partner_id.name, "Анна Петрова", "by ПолноеНаименование")
         self.assertEqual(order.partner_id.email, "anna@example.com")
-        # the shop's date while a quotation (Odoo dates a sales order by its confirmation)
-        self.assertEqual(str(order.date_order), "2026-02-01 09:30:00")
+        # the shop's local time, in UTC by the responsible user's time zone (Moscow, +3)
+        self.assertEqual(str(order.date_order), "2026-02-01 06:30:00")
+        self.assertEqual(str(order.cml_shop_date), "2026-02-01 06:30:00")
+        # Odoo dates a sales order by its confirmation; the shop's date is kept apart
+        order.action_confirm()
+        self.assertNotEqual(str(order.date_order), "2026-02-01 06:30:00")
+        self.assertEqual(str(order.cml_shop_date), "2026-02-01 06:30:00")
 
     def test_real_bitrix_reply(self):
         if not REAL_QUERY.exists():
