@@ -169,3 +169,12 @@ def test_indexed_field_update_replaces_the_labels(ews_peer):
     contact.phone_numbers = [PhoneNumber(label="HomePhone", phone_number="3")]
     contact.save(update_fields=["phone_numbers"])
     assert ews_peer.contact(contact.id)["phones"] == {"HomePhone": "3"}
+
+
+def test_lost_answer_of_one_operation(ews_peer):
+    acc = account(ews_peer)
+    acc.contacts  # noqa: B018
+    ews_peer.lose_answer("CreateItem")
+    with pytest.raises(Exception):  # noqa: B017 - the client sees a dropped connection
+        Contact(folder=acc.contacts, given_name="Once", display_name="Once").save()
+    assert [c["given_name"] for c in ews_peer.contacts()] == ["Once"]

@@ -25,7 +25,7 @@ import itertools
 import xml.etree.ElementTree as ET
 from datetime import timezone
 
-from .base import Peer, Request, Response, route
+from .base import Fault, Peer, Request, Response, route
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 M = "http://schemas.microsoft.com/exchange/services/2006/messages"
@@ -111,6 +111,7 @@ class EwsPeer(Peer):
         self.items: dict[str, dict] = {}
         self.tombstones: list[tuple[int, str, str, int]] = []  # seq, item id, folder, created
         self.busy_left = 0
+        self.lost_answers: dict[str, int] = {}
         self.busy_back_off_ms = 0
         for fid, parent, name, klass in DISTINGUISHED.values():
             self.folders[fid] = {"id": fid, "parent": parent, "name": name, "class": klass,
@@ -190,6 +191,21 @@ class EwsPeer(Peer):
         with self.lock:
             self.busy_left = times
             self.busy_back_off_ms = back_off_ms
+
+    def lose_answer(self, operation: str, times: int = 1) -> None:
+        """Carry out the next ``times`` requests of ``operation`` (e.g. "CreateItem"),
+        then close the connection without an answer (a timeout on the client's side)."""
+        with self.lock:
+            self.lost_answers[operation] = times
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        # Called under the lock right after the request was logged: its body is known.
+        body = self.requests[-1].body if self.requests else b""
+        for operation, left in self.lost_answers.items():
+            if left and f"<m:{operation}".encode() in body:
+                self.lost_answers[operation] = left - 1
+                return Fault(method=None, path=None, lose_response=True)
+        return super()._take_fault(method, path)
 
     def lock_account(self, login: str | None = None) -> None:
         with self.lock:
