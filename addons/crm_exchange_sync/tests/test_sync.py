@@ -210,3 +210,16 @@ class TestExchangeSync(ExchangeCase):
         self.assertEqual(len(self.remote_named("Lost Answer")), 1)  # adopted, not sent twice
         self.assertTrue(self.bound(partner).remote_id)
         self.assertFalse(self.bound(partner).pending_create)
+
+    def test_unticking_a_folder_deletes_nothing(self):
+        sub = self.peer.add_folder("Customers")
+        self.peer.add_contact(folder=sub, given_name="Sub", surname="Contact")
+        self.peer.add_contact(given_name="Main", surname="Contact")
+        self.sync()
+        self.account.action_exchange_refresh_folders()
+        main = self.account.exchange_all_folder_ids.filtered(lambda f: f.remote_id == "contacts")
+        self.account.write({"exchange_import_mode": "folders",
+                            "exchange_folder_ids": [(6, 0, main.ids)]})
+        run = self.sync()
+        self.assertEqual(run.local_deleted, 0)
+        self.assertEqual(sorted(self.imported().mapped("name")), ["Main Contact", "Sub Contact"])

@@ -258,7 +258,7 @@ class EwsContactsAdapter(BaseAdapter):
     def __init__(self, context):
         super().__init__(context)
         self._account = None
-        self._folders = None
+        self._all_folders = None
 
     @property
     def account(self) -> Account:
@@ -271,22 +271,25 @@ class EwsContactsAdapter(BaseAdapter):
 
     # -- folders
 
+    def _mailbox_folders(self) -> list:
+        if self._all_folders is None:
+            self._all_folders = _contact_folders(self.account)
+        return self._all_folders
+
     def _sync_folders(self) -> list:
         """The folders to import from: the chosen ones that still exist, or every
         contact folder."""
-        if self._folders is None:
-            folders = _contact_folders(self.account)
-            chosen = (self.context.settings or {}).get("folder_ids")
-            if chosen is not None:
-                wanted = set(chosen)
-                folders = [f for f in folders if f.id in wanted]
-            self._folders = folders
-        return self._folders
+        folders = self._mailbox_folders()
+        chosen = (self.context.settings or {}).get("folder_ids")
+        if chosen is not None:
+            wanted = set(chosen)
+            folders = [f for f in folders if f.id in wanted]
+        return folders
 
     def _export_folder(self):
         wanted = (self.context.settings or {}).get("export_folder_id")
         if wanted:
-            for folder in _contact_folders(self.account):
+            for folder in self._mailbox_folders():
                 if folder.id == wanted:
                     return folder
             raise ItemRejected("The Exchange folder chosen for new contacts no longer exists; "
@@ -306,11 +309,14 @@ class EwsContactsAdapter(BaseAdapter):
             except ValueError:
                 raise TokenInvalid("The stored Exchange sync state is unreadable.")
         folders = self._sync_folders()
-        if set(states) - {f.id for f in folders}:
-            # A synced folder was deleted in Exchange (or left the choice): only a full
-            # listing of what remains tells which of its contacts are gone.
+        existing = {f.id for f in self._mailbox_folders()}
+        if set(states) - existing:
+            # A synced folder was deleted in Exchange: only a full listing of what remains
+            # tells which of its contacts are gone (the engine's deletion policy and
+            # mass-deletion guard then decide).
             _logger.info("Exchange: a synced folder is gone, listing every folder again")
             states = {}
+        # A folder no longer chosen just stops being listed: its contacts stay as they are.
         complete = not states
         items, new_states = [], {}
         for folder in folders:
