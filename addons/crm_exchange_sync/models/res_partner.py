@@ -30,9 +30,21 @@ class ResPartner(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if RESOLVE_KEY in vals:
-            vals = dict(vals)
-            self._crm_exchange_resolve([vals])
+        if RESOLVE_KEY not in vals:
+            return super().write(vals)
+        if len(self) > 1:  # the sync writes one contact at a time; keep that simple
+            for partner in self:
+                partner.write(vals)
+            return True
+        vals = dict(vals)
+        company = (vals.get(RESOLVE_KEY) or {}).get("company") or ""
+        self._crm_exchange_resolve([vals])
+        if self.is_company:
+            # A company exported as a contact comes back with itself as the company.
+            vals.pop("parent_id", None)
+            vals["company_name"] = False
+        elif self.parent_id and self.parent_id.name == company:
+            vals["parent_id"] = self.parent_id.id  # still right: never unlink it
         return super().write(vals)
 
     @api.model

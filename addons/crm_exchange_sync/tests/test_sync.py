@@ -223,3 +223,24 @@ class TestExchangeSync(ExchangeCase):
         run = self.sync()
         self.assertEqual(run.local_deleted, 0)
         self.assertEqual(sorted(self.imported().mapped("name")), ["Main Contact", "Sub Contact"])
+
+    def test_updates_from_exchange_keep_the_company_link(self):
+        Partner = self.env["res.partner"]
+        twin, _other_twin = Partner.create([{"name": "Twin Inc", "is_company": True}] * 2)
+        company = Partner.create({"name": "Solo Company", "is_company": True})
+        tag = self.env["res.partner.category"].create({"name": "To Outlook"})
+        person = self.Partner.create({"name": "Pat Person", "parent_id": twin.id,
+                                      "category_id": [(6, 0, tag.ids)]})
+        company.category_id = tag
+        self.account.write({"exchange_export_mode": "groups",
+                            "exchange_export_category_ids": [(6, 0, tag.ids)]})
+        self.sync()
+        [remote] = self.remote_named("Pat Person")
+        self.assertEqual(remote["company_name"], "Twin Inc")
+        self.peer.edit_contact(remote["id"], job_title="Manager")
+        [remote_company] = self.remote_named("Solo Company")
+        self.peer.edit_contact(remote_company["id"], job_title="HQ")
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual((person.function, person.parent_id), ("Manager", twin))
+        self.assertEqual((company.function, company.parent_id), ("HQ", Partner))
