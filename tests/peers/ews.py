@@ -544,7 +544,8 @@ class EwsPeer(Peer):
             elif tag == "LastModifiedTime":
                 ET.SubElement(elem, q(T, tag)).text = _iso(item["modified"])
             elif tag in item["props"]:
-                elem.append(copy.deepcopy(item["props"][tag]))
+                # ElementTree elements keep no parent: the stored one can be shared.
+                elem.append(item["props"][tag])
         return elem
 
     # ------------------------------------------------------------------ items

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from contextlib import contextmanager
+from datetime import datetime
 
 import requests
 from exchangelib import BASIC, DELEGATE, NTLM, Account, Configuration, Contact, Credentials
@@ -24,7 +25,9 @@ from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAddress
 from exchangelib.items import NEVER_OVERWRITE
 from exchangelib.properties import ItemId
-from exchangelib.protocol import FailFast
+from exchangelib.items import ID_ONLY
+from exchangelib.protocol import BaseProtocol, FailFast
+from exchangelib.services import SyncFolderItems
 
 from odoo.addons.crm_sync_base.engine.adapter import (
     AuthFailed,
@@ -77,6 +80,37 @@ def _register_tag_property():
 
 
 _register_tag_property()
+
+
+class _LargeChunkResponse(requests.Response):
+    """exchangelib parses answers through ``iter_content()``, whose default chunk is one
+    byte: a 2 MB SyncFolderItems page became two million Python iterations. Same bytes,
+    64 KiB at a time."""
+
+    def iter_content(self, chunk_size=1, decode_unicode=False):
+        if chunk_size is not None and chunk_size < 65536:
+            chunk_size = 65536
+        return super().iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode)
+
+
+def _install_large_chunks():
+    base = BaseProtocol.HTTP_ADAPTER_CLS
+    if getattr(base, "crm_large_chunks", False):
+        return
+
+    class LargeChunkAdapter(base):
+        crm_large_chunks = True
+
+        def build_response(self, req, resp):
+            response = super().build_response(req, resp)
+            response.__class__ = _LargeChunkResponse
+            return response
+
+    # Process-wide (exchangelib has no per-account hook); it changes only the chunking.
+    BaseProtocol.HTTP_ADAPTER_CLS = LargeChunkAdapter
+
+
+_install_large_chunks()
 
 
 # ---------------------------------------------------------------------- connection
@@ -228,6 +262,97 @@ def contact_to_canonical(contact) -> dict:
     return normalize_contact(values)
 
 
+T = "{http://schemas.microsoft.com/exchange/services/2006/types}"
+ADDRESS_ELEMENTS = {"street": "Street", "city": "City", "state": "State",
+                    "postal_code": "PostalCode", "country": "CountryOrRegion"}
+
+
+def _element_text(elem) -> str:
+    return (elem.text or "").strip() if elem is not None else ""
+
+
+def element_to_canonical(elem) -> dict:
+    """A t:Contact element of a SyncFolderItems answer -> the canonical dict, reading
+    only the mapped elements (what contact_to_canonical reads from exchangelib's
+    objects, ten times faster than building them)."""
+    values = empty_contact()
+    for key, tag in (("given_name", "GivenName"), ("surname", "Surname"),
+                     ("display_name", "DisplayName"), ("company_name", "CompanyName"),
+                     ("job_title", "JobTitle")):
+        values[key] = _element_text(elem.find(T + tag))
+    body = elem.find(T + "Body")
+    if body is not None and body.text:
+        text = body.text
+        if body.get("BodyType") == "HTML":
+            import lxml.html
+            text = lxml.html.fromstring(text).text_content()
+        values["notes"] = text.strip()
+    values["categories"] = sorted(t for t in (_element_text(s) for s in elem.iterfind(
+        f"{T}Categories/{T}String")) if t)
+    emails = {e.get("Key"): _element_text(e) for e in elem.iterfind(
+        f"{T}EmailAddresses/{T}Entry")}
+    values["emails"] = [emails[label] for label in EMAIL_LABELS if emails.get(label)]
+    phones = {e.get("Key"): _element_text(e) for e in elem.iterfind(
+        f"{T}PhoneNumbers/{T}Entry")}
+    for key, label in PHONE_LABELS.items():
+        values[key] = phones.get(label, "")
+    addresses = {e.get("Key"): e for e in elem.iterfind(f"{T}PhysicalAddresses/{T}Entry")}
+    for key, label in ADDRESS_LABELS.items():
+        entry = addresses.get(label)
+        if entry is not None:
+            values[key] = {part: _element_text(entry.find(T + tag))
+                           for part, tag in ADDRESS_ELEMENTS.items()}
+    return normalize_contact(values)
+
+
+def _element_tag(elem) -> str | None:
+    for prop in elem.iterfind(f"{T}ExtendedProperty"):
+        uri = prop.find(f"{T}ExtendedFieldURI")
+        if uri is not None and uri.get("PropertyName") == TAG_PROPERTY_NAME and (
+                uri.get("PropertySetId") or "").lower() == TAG_PROPERTY_SET:
+            return _element_text(prop.find(f"{T}Value")) or None
+    return None
+
+
+def _element_modified(elem):
+    text = _element_text(elem.find(f"{T}LastModifiedTime"))
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
+
+
+class _RawSyncFolderItems(SyncFolderItems):
+    """SyncFolderItems whose created / updated items stay XML elements (parsed by
+    element_to_canonical); deletions and read flags as exchangelib gives them."""
+
+    def _elem_to_obj(self, elem):
+        change_type = self.change_types_map[elem.tag]
+        if change_type in ("create", "update"):
+            return change_type, elem[0]
+        return super()._elem_to_obj(elem)
+
+
+def sync_folder(account, folder, sync_state):
+    """(changes, new state) of one folder since ``sync_state``, every page followed.
+    The state is passed explicitly: exchangelib's folder.sync_items() would fall back to
+    a dead ``folder.item_sync_state`` after ErrorInvalidSyncStateData (PROVIDERS 2.1b)."""
+    additional = {f for f in folder.normalize_fields(fields=READ_FIELDS)
+                  if not f.field.is_attribute}
+    service = _RawSyncFolderItems(account=account)
+    changes = []
+    while True:
+        for change in service.call(
+                folder=folder, shape=ID_ONLY, additional_fields=additional,
+                sync_state=sync_state, ignore=None, max_changes_returned=SYNC_PAGE,
+                sync_scope=None):
+            changes.append(_raise_item_error(change))
+        if service.sync_state == sync_state or service.includes_last_item_in_range:
+            break
+        sync_state = service.sync_state
+    return changes, service.sync_state
+
+
 def _contact_fields(values: dict) -> dict:
     """Canonical dict -> exchangelib Contact attributes (None clears a field)."""
     phones = [PhoneNumber(label=label, phone_number=values[key])
@@ -321,19 +446,14 @@ class EwsContactsAdapter(BaseAdapter):
         items, new_states = [], {}
         for folder in folders:
             state = states.get(folder.id)
-            folder.item_sync_state = state  # never let exchangelib reuse a dead state
             try:
                 with translated():
-                    for change, item in folder.sync_items(
-                            sync_state=state, only_fields=READ_FIELDS,
-                            max_changes_returned=SYNC_PAGE):
-                        remote = self._remote_item(change, item)
-                        if remote is not None:
-                            items.append(remote)
-                new_states[folder.id] = folder.item_sync_state
-            except TokenInvalid:
-                folder.item_sync_state = None
-                raise
+                    changes, new_state = sync_folder(self.account, folder, state)
+                for change, item in changes:
+                    remote = self._remote_item(change, item)
+                    if remote is not None:
+                        items.append(remote)
+                new_states[folder.id] = new_state
             except NotFound:
                 # Deleted between the folder listing and its sync: it has nothing left.
                 _logger.info("Exchange: folder %s vanished during the sync", folder.name)
@@ -344,7 +464,14 @@ class EwsContactsAdapter(BaseAdapter):
     def _remote_item(self, change: str, item) -> RemoteItem | None:
         if change == "delete":
             return RemoteItem(remote_id=item.id, deleted=True)
-        if change not in ("create", "update") or not isinstance(item, Contact):
+        if change in ("create", "update") and not isinstance(item, Contact):
+            if not hasattr(item, "tag") or item.tag != T + "Contact":
+                return None  # distribution lists and other item types
+            item_id = item.find(f"{T}ItemId")
+            return RemoteItem(remote_id=item_id.get("Id"), version=item_id.get("ChangeKey"),
+                              values=element_to_canonical(item),
+                              modified=_element_modified(item), local_tag=_element_tag(item))
+        if change not in ("create", "update"):
             return None  # read flags, distribution lists
         return RemoteItem(remote_id=item.id, version=item.changekey,
                           values=contact_to_canonical(item),
