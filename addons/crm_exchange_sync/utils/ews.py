@@ -23,9 +23,8 @@ from exchangelib import BASIC, DELEGATE, NTLM, Account, Configuration, Contact, 
 from exchangelib import errors as ews_errors
 from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAddress
-from exchangelib.items import NEVER_OVERWRITE
+from exchangelib.items import ID_ONLY, NEVER_OVERWRITE
 from exchangelib.properties import ItemId
-from exchangelib.items import ID_ONLY
 from exchangelib.protocol import BaseProtocol, FailFast
 from exchangelib.services import SyncFolderItems
 
