@@ -33,7 +33,8 @@ class TestAddAccountWizard(PeerCaseMixin, TransactionCase):
                          ("exchange_server", "user@example.com", "connected", self.user))
         self.assertEqual(account.credentials_info, "Password")
         self.assertFalse(account.password)  # write-only
-        self.assertFalse(wizard.password)  # not kept in the wizard either
+        self.assertFalse(wizard.password)  # never read back...
+        self.assertFalse(wizard.sudo().password_kept)  # ...nor kept once the account holds it
         self.assertEqual(account.exchange_all_folder_ids.mapped("path"),
                          ["Contacts", "Contacts/Customers"])
         done = wizard.action_add_email()
@@ -44,6 +45,7 @@ class TestAddAccountWizard(PeerCaseMixin, TransactionCase):
 
     def test_wrong_password_is_said_at_once(self):
         wizard = self.wizard(password="wrong")
+        self.assertFalse(wizard.read(["password"])[0]["password"])  # write-only
         with self.assertRaisesRegex(UserError, "user name or password"):
             wizard.action_authorize()
         self.assertFalse(self.env["crm.sync.account"].search([("login", "=",

@@ -27,7 +27,10 @@ class CrmExchangeAddAccount(models.TransientModel):
         "Server", default="url", required=True)
     endpoint = fields.Char("EWS URL", help="e.g. https://mail.example.com/EWS/Exchange.asmx")
     login = fields.Char("E-mail")
-    password = fields.Char()
+    # Write-only: typed in the form, kept where only administrators can read it until
+    # the account holds it, never sent back to the browser.
+    password = fields.Char(compute="_compute_secrets", inverse="_inverse_secrets")
+    password_kept = fields.Char(groups="base.group_system")
     auth_type = fields.Selection(
         [("", "As the server offers"), ("basic", "Basic"), ("ntlm", "NTLM")],
         "Authentication", default="")
@@ -35,7 +38,8 @@ class CrmExchangeAddAccount(models.TransientModel):
                                              "e.g. DOMAIN\\user.")
     tenant = fields.Char(help="Directory (tenant) ID or domain, e.g. contoso.onmicrosoft.com")
     client_id = fields.Char("Application (client) ID")
-    client_secret = fields.Char()
+    client_secret = fields.Char(compute="_compute_secrets", inverse="_inverse_secrets")
+    client_secret_kept = fields.Char(groups="base.group_system")
     auth_flow = fields.Selection(
         [("client_credentials", "Application (client secret)"),
          ("device_code", "My Microsoft account (device code)")], "Sign in as",
@@ -52,6 +56,20 @@ class CrmExchangeAddAccount(models.TransientModel):
     mailbox = fields.Char(readonly=True)
     partner_email = fields.Char(compute="_compute_partner_email")
 
+    def _compute_secrets(self):
+        for wizard in self:
+            wizard.password = wizard.client_secret = False
+
+    def _inverse_secrets(self):
+        for wizard in self:
+            for name in ("password", "client_secret"):
+                if wizard[name]:
+                    wizard.sudo()[f"{name}_kept"] = wizard[name]
+        self.invalidate_recordset(["password", "client_secret"])
+
+    def _secret(self, name):
+        return self.sudo()[f"{name}_kept"] or ""
+
     @api.depends("mailbox")
     def _compute_partner_email(self):
         for wizard in self:
@@ -66,17 +84,17 @@ class CrmExchangeAddAccount(models.TransientModel):
             if self.server_mode == "url" and not endpoint:
                 raise UserError(_("Enter the EWS URL of your Exchange server, or choose to "
                                   "find it from your e-mail address."))
-            if not self.login or not self.password:
+            if not self.login or not self._secret("password"):
                 raise UserError(_("Enter your e-mail address and password."))
             return AccountContext(
                 account_id=0, provider="exchange_server", endpoint=endpoint.rstrip("/"),
-                login=self.login.strip(), credentials={"password": self.password},
+                login=self.login.strip(), credentials={"password": self._secret("password")},
                 settings={"auth_type": self.auth_type or "", "username": self.username or "",
                           "verify_tls": True, "folder_ids": None})
         if not self.tenant or not self.client_id:
             raise UserError(_("Enter the tenant and the application (client) ID of the app "
                               "registered in Microsoft Entra ID."))
-        if self.auth_flow == "client_credentials" and (not self.client_secret
+        if self.auth_flow == "client_credentials" and (not self._secret("client_secret")
                                                          or not self.login):
             raise UserError(_("Enter the mailbox e-mail address and the client secret."))
         settings = {"tenant": self.tenant.strip(), "client_id": self.client_id.strip(),
@@ -91,7 +109,8 @@ class CrmExchangeAddAccount(models.TransientModel):
                       ).rstrip("/"),
             login=(self.login or "").strip() or None,
             credentials=credentials if credentials is not None else (
-                {"client_secret": self.client_secret} if self.client_secret else {}),
+                {"client_secret": self._secret("client_secret")}
+                if self._secret("client_secret") else {}),
             settings=settings)
 
     def _exchange_utils(self):
@@ -185,8 +204,8 @@ class CrmExchangeAddAccount(models.TransientModel):
             account.action_exchange_refresh_folders()
         except UserError as exc:
             _logger.info("Exchange: folders of %s not listed yet: %s", mailbox, exc)
-        self.write({"state": "authorized", "account_id": account.id, "mailbox": mailbox,
-                    "password": False, "client_secret": False})
+        self.write({"state": "authorized", "account_id": account.id, "mailbox": mailbox})
+        self.sudo().write({"password_kept": False, "client_secret_kept": False})
 
     def action_add_email(self):
         """Seed 000 step 5: put the mailbox address on the user's contact."""
