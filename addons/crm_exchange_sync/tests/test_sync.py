@@ -244,3 +244,29 @@ class TestExchangeSync(ExchangeCase):
         self.assertEqual(run.state, "done", run.message)
         self.assertEqual((person.function, person.parent_id), ("Manager", twin))
         self.assertEqual((company.function, company.parent_id), ("HQ", Partner))
+
+    def test_export_employees_and_customers(self):
+        employee_user = self.env["res.users"].create({"name": "Emma Employee",
+                                                      "login": "emma.employee"})
+        customer = self.Partner.create({"name": "Cora Customer"})
+        self.env["crm.lead"].create({"name": "Deal", "partner_id": customer.id})
+        self.Partner.create({"name": "Nora Nobody"})
+        self.account.write({"exchange_export_mode": "groups",
+                            "exchange_export_employees": True})
+        self.sync()
+        names = {c["display_name"] for c in self.peer.contacts()}
+        self.assertIn(employee_user.name, names)
+        self.assertNotIn("Cora Customer", names)
+        self.account.write({"exchange_export_customers": True})
+        self.sync()
+        names = {c["display_name"] for c in self.peer.contacts()}
+        self.assertIn("Cora Customer", names)
+        self.assertNotIn("Nora Nobody", names)
+
+    def test_automatic_sync_runs_when_due(self):
+        self.peer.add_contact(given_name="Auto", surname="Matic")
+        self.account.write({"auto_sync": True, "interval_number": 5,
+                            "interval_type": "minutes", "next_sync_at": False})
+        self.env["crm.sync.account"]._cron_sync_due_accounts()
+        self.assertEqual(self.imported().mapped("name"), ["Auto Matic"])
+        self.assertTrue(self.account.next_sync_at)
