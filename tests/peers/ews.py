@@ -760,10 +760,13 @@ class EwsPeer(Peer):
 
     def op_DeleteItem(self, op: ET.Element) -> list[ET.Element]:
         out = []
+        to_bin = op.get("DeleteType") == "MoveToDeletedItems"
         for ref in op.find(q(M, "ItemIds")):
             try:
-                self._item(ref)
+                item = self._item(ref)
                 self._delete_item(ref.get("Id"))
+                if to_bin:  # a new item (with a new id) in Deleted Items
+                    self._store_new("deleteditems", item["props"], item["ext"])
             except EwsFault as fault:
                 out.append(self._message("DeleteItem", fault))
                 continue

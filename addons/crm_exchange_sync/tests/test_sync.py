@@ -270,3 +270,14 @@ class TestExchangeSync(ExchangeCase):
         self.env["crm.sync.account"]._cron_sync_due_accounts()
         self.assertEqual(self.imported().mapped("name"), ["Auto Matic"])
         self.assertTrue(self.account.next_sync_at)
+
+    def test_deleted_in_odoo_goes_to_deleted_items(self):
+        partner = self.Partner.create({"name": "Del Eted", "email": "del@x.com"})
+        self.sync()
+        [remote] = self.remote_named("Del Eted")
+        partner.unlink()
+        run = self.sync()
+        self.assertEqual(run.remote_deleted, 1, run.message)
+        [binned] = self.remote_named("Del Eted")
+        self.assertEqual(binned["folder"], "deleteditems")  # restorable in Outlook
+        self.assertNotEqual(binned["id"], remote["id"])

@@ -23,7 +23,7 @@ from exchangelib import BASIC, DELEGATE, NTLM, Account, Configuration, Contact, 
 from exchangelib import errors as ews_errors
 from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAddress
-from exchangelib.items import ID_ONLY, NEVER_OVERWRITE
+from exchangelib.items import ID_ONLY, MOVE_TO_DELETED_ITEMS, NEVER_OVERWRITE
 from exchangelib.properties import ItemId
 from exchangelib.protocol import BaseProtocol, FailFast
 from exchangelib.services import SyncFolderItems
@@ -492,7 +492,7 @@ class EwsContactsAdapter(BaseAdapter):
         with translated():
             if not if_match:
                 current = _raise_item_error(next(iter(self.account.fetch(
-                    [ItemId(id=remote_id)], only_fields=["changekey"]))))
+                    [ItemId(id=remote_id)], only_fields=["last_modified_time"]))))
                 if_match = current.changekey
             contact = Contact(account=self.account, id=remote_id, changekey=if_match,
                               **_contact_fields(stored))
@@ -501,7 +501,10 @@ class EwsContactsAdapter(BaseAdapter):
 
     def delete(self, remote_id: str, if_match: str | None) -> None:
         with translated():
-            results = self.account.bulk_delete([(remote_id, None)])
+            # To Deleted Items, as Outlook does: a contact deleted by mistake in Odoo can
+            # still be restored in Outlook.
+            results = self.account.bulk_delete([(remote_id, None)],
+                                               delete_type=MOVE_TO_DELETED_ITEMS)
             for result in results:
                 _raise_item_error(result)
 
