@@ -80,6 +80,10 @@ def _inner(measure) -> int:
             profiler = cProfile.Profile()
             profiler.runcall(measure, env, report)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            # the whole profile, for pstats' callers/callees or a viewer such as snakeviz
+            profile_file = f"/tmp/{db}.prof"
+            profiler.dump_stats(profile_file)
+            print(f"profile written to {profile_file}")
         else:
             measure(env, report)
     for line in figures:

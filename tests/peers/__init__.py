@@ -11,11 +11,13 @@ from .base import (
     Response,
     peer_fixture,
     route,
+    tls_ca_file,
 )
 from .contacts import ContactsPeer
 from .domino import DominoPeer
 from .domino_rest import DominoRestPeer
 from .google import GooglePeer
+from .graph import GraphPeer
 from .webforms import CaptchaVerifyPeer, OutsideSitePeer
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "DominoRestPeer",
     "Fault",
     "GooglePeer",
+    "GraphPeer",
     "HTTPError",
     "Headers",
     "OutsideSitePeer",
@@ -35,4 +38,5 @@ __all__ = [
     "Response",
     "peer_fixture",
     "route",
+    "tls_ca_file",
 ]

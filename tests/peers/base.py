@@ -8,9 +8,15 @@ Pure stdlib: no Odoo import, so plain pytest tests can use it too.
 
 from __future__ import annotations
 
+import atexit
+import ipaddress
 import json as jsonlib
+import os
 import re
+import shutil
+import ssl
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -31,6 +37,7 @@ __all__ = [
     "Response",
     "peer_fixture",
     "route",
+    "tls_ca_file",
 ]
 
 
@@ -141,6 +148,88 @@ def route(method: str, pattern: str):
     return decorate
 
 
+_tls_lock = threading.Lock()
+_tls_files: dict[str, str] = {}
+
+
+def _make_tls_files() -> dict[str, str]:
+    """A throwaway CA and a server certificate it signs for 127.0.0.1 and localhost,
+    written once per process (cryptography is an Odoo requirement; imported here so
+    plain-HTTP peers never need it)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    now = datetime.now(timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CRM connectors test CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=False,
+            data_encipherment=False, key_agreement=False, key_cert_sign=True,
+            crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+                       critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+            ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    directory = tempfile.mkdtemp(prefix="peers_tls_")
+    atexit.register(shutil.rmtree, directory, True)
+    files = {
+        "ca": os.path.join(directory, "ca.pem"),
+        "cert": os.path.join(directory, "server.pem"),
+        "key": os.path.join(directory, "server.key"),
+    }
+    with open(files["ca"], "wb") as fh:
+        fh.write(ca_cert.public_bytes(serialization.Encoding.PEM))
+    with open(files["cert"], "wb") as fh:
+        fh.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(files["key"], "wb") as fh:
+        fh.write(key.private_bytes(serialization.Encoding.PEM,
+                                   serialization.PrivateFormat.PKCS8,
+                                   serialization.NoEncryption()))
+    return files
+
+
+def _tls() -> dict[str, str]:
+    with _tls_lock:
+        if not _tls_files:
+            _tls_files.update(_make_tls_files())
+        return dict(_tls_files)
+
+
+def tls_ca_file() -> str:
+    """Path of the PEM file of the CA that signs every TLS peer's certificate (give it
+    to requests' / msal's ``verify=``)."""
+    return _tls()["ca"]
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # Don't wait for handlers still sleeping in an injected delay when stopping.
@@ -150,11 +239,26 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, peer: Peer):
         self.peer = peer
+        self.ssl_context = None
+        if peer.tls:
+            files = _tls()
+            self.ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ssl_context.load_cert_chain(files["cert"], files["key"])
         super().__init__(("127.0.0.1", 0), _Handler)
 
+    def get_request(self):
+        sock, address = super().get_request()
+        if self.ssl_context is not None:
+            # The handshake happens on the first read, in the handler's thread: a slow or
+            # refusing client never blocks the accept loop.
+            sock = self.ssl_context.wrap_socket(sock, server_side=True,
+                                                do_handshake_on_connect=False)
+        return sock, address
+
     def handle_error(self, request, client_address):
-        # A client that gave up (timeout) is expected; anything else is a peer bug.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
+        # A client that gave up (timeout) or refused our certificate is expected;
+        # anything else is a peer bug.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
             super().handle_error(request, client_address)
 
 
@@ -181,6 +285,10 @@ class Peer:
     """A provider server. Subclass it, declare @route handlers, keep state in reset_state()."""
 
     _routes: ClassVar[list[tuple[str, re.Pattern, str]]] = []
+    # Serve HTTPS with a certificate of tls_ca_file()'s CA (clients that accept only
+    # https, e.g. msal); plain HTTP by default. A subclass sets it, or passes tls=True
+    # to Peer.__init__.
+    tls: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -192,8 +300,10 @@ class Peer:
                     routes[(method, pattern)] = name
         cls._routes = [(m, re.compile(p), name) for (m, p), name in routes.items()]
 
-    def __init__(self):
+    def __init__(self, *, tls: bool | None = None):
         # Subclasses set their own options before calling this: it ends with reset().
+        if tls is not None:
+            self.tls = tls
         self.lock = threading.RLock()
         self.requests: list[RecordedRequest] = []
         self.errors: list[BaseException] = []  # handler crashes (peer bugs), answered 500
@@ -234,7 +344,13 @@ class Peer:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError(f"{type(self).__name__} is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def ca_file(self) -> str | None:
+        """The CA file that verifies this peer's certificate (None for plain HTTP)."""
+        return tls_ca_file() if self.tls else None
 
     def reset(self) -> None:
         """Back to a fresh provider: state, clock, faults and request log."""
