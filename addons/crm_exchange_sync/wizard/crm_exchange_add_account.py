@@ -167,8 +167,8 @@ class CrmExchangeAddAccount(models.TransientModel):
         if result is None:
             raise UserError(_("Microsoft has not confirmed the sign-in yet. Finish it in the "
                               "browser, then press the button again."))
-        mailbox = result.pop("mailbox", None) or self.login
-        self._create_account({"mailbox": mailbox}, result)
+        mailbox = result.get("mailbox") or self.login
+        self._create_account({"mailbox": mailbox}, {"token_cache": result["token_cache"]})
         return self._reopen()
 
     def _failure(self, exc):
