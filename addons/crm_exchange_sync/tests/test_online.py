@@ -3,7 +3,6 @@ HTTPS against GraphPeer (Microsoft's identity platform and Graph v1.0 contacts).
 
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user
-
 from peers import GraphPeer, PeerCaseMixin
 
 ANN = "ann@contoso.com"
