@@ -26,7 +26,13 @@ class ResPartner(models.Model):
     def create(self, vals_list):
         if any(RESOLVE_KEY in vals for vals in vals_list):
             vals_list = [dict(vals) for vals in vals_list]
-            self._crm_exchange_resolve(vals_list)
+            resolved = [RESOLVE_KEY in vals for vals in vals_list]
+            self._crm_exchange_resolve([v for v in vals_list if RESOLVE_KEY in v])
+            # A new contact needs no explicit emptiness: every empty value is a default,
+            # and each field set costs (a first import creates thousands).
+            vals_list = [{k: v for k, v in vals.items()
+                          if k == "name" or (v and v != [(6, 0, [])])} if was else vals
+                         for vals, was in zip(vals_list, resolved, strict=True)]
         return super().create(vals_list)
 
     def write(self, vals):
