@@ -162,6 +162,34 @@ class CrmSyncAccount(models.Model):
                               "ask your administrator to update CRM Exchange Sync."))
         return module
 
+    def action_exchange_reconnect(self):
+        """Sign in again through the Add account wizard, for this account (e.g. after
+        the device-code sign-in expired): its settings prefilled, nothing recreated."""
+        self.ensure_one()
+        self.check_access("write")
+        return {
+            "type": "ir.actions.act_window", "name": _("Sign in again"),
+            "res_model": "crm.exchange.add.account", "view_mode": "form",
+            "views": [(False, "form")], "target": "new",
+            "context": {
+                "default_reconnect_account_id": self.id,
+                "default_mail_provider": self.provider,
+                "default_server_mode": "url" if self.endpoint else "autodiscover",
+                "default_endpoint": self.endpoint if self.provider == "exchange_server"
+                else False,
+                "default_graph_endpoint": self.endpoint if self.provider == "exchange_online"
+                else False,
+                "default_login": self.login,
+                "default_auth_type": self.exchange_auth_type or "",
+                "default_username": self.exchange_username,
+                "default_tenant": self.exchange_tenant,
+                "default_client_id": self.exchange_client_id,
+                "default_auth_flow": self.exchange_auth_flow or "client_credentials",
+                "default_authority_host": self.exchange_authority_host,
+                "default_ca_bundle": self.sudo().exchange_ca_bundle,
+            },
+        }
+
     def action_exchange_refresh_folders(self):
         """Fill the folder list from the mailbox (seed 000: the folders to tick)."""
         self.ensure_one()

@@ -124,3 +124,29 @@ class TestExchangeOnline(PeerCaseMixin, TransactionCase):
         self.assertEqual(run.state, "failed")
         self.assertNotEqual(account.state, "error")
         self.assertGreater(account.next_sync_at, account.last_sync_at)
+
+    def test_sign_in_again_after_the_device_sign_in_expired(self):
+        wizard = self.wizard(client_id=self.peer.PUBLIC_CLIENT_ID, auth_flow="device_code",
+                             login=False, client_secret=False)
+        wizard.action_authorize()
+        self.peer.approve_device_code(wizard.device_flow["user_code"])
+        wizard.action_device_done()
+        account = wizard.account_id
+        self.peer.expire_access_tokens()
+        self.peer.expire_refresh_tokens()
+        run = self.sync(account)
+        self.assertEqual((run.state, account.state), ("failed", "error"))
+
+        action = account.with_user(self.user).action_exchange_reconnect()
+        again = self.env["crm.exchange.add.account"].with_user(self.user).with_context(
+            action["context"]).create({})
+        self.assertEqual((again.mail_provider, again.tenant, again.auth_flow),
+                         ("exchange_online", self.peer.TENANT_DOMAIN, "device_code"))
+        again.action_authorize()
+        self.peer.approve_device_code(again.device_flow["user_code"])
+        again.action_device_done()
+        self.assertEqual(again.account_id, account)  # the same account, not a new one
+        self.assertEqual(account.state, "connected")
+        self.assertEqual(self.env["crm.sync.account"].search_count(
+            [("provider", "=", "exchange_online")]), 1)
+        self.assertEqual(self.sync(account).state, "done")

@@ -53,6 +53,9 @@ class CrmExchangeAddAccount(models.TransientModel):
     device_message = fields.Text(readonly=True)
     device_flow = fields.Json()
     account_id = fields.Many2one("crm.sync.account", readonly=True)
+    reconnect_account_id = fields.Many2one(
+        "crm.sync.account", readonly=True,
+        help="Sign in again for this existing account instead of adding one.")
     mailbox = fields.Char(readonly=True)
     partner_email = fields.Char(compute="_compute_partner_email")
 
@@ -179,6 +182,21 @@ class CrmExchangeAddAccount(models.TransientModel):
 
     def _create_account(self, facts, credentials):
         mailbox = facts.get("mailbox") or self.login
+        if self.reconnect_account_id:
+            account = self.reconnect_account_id
+            account.check_access("write")
+            account._sync_store_credentials({k: v for k, v in credentials.items() if v})
+            account.sudo().write({"state": "connected", "last_error": False})
+        else:
+            account = self._new_account(mailbox, credentials)
+        try:
+            account.action_exchange_refresh_folders()
+        except UserError as exc:
+            _logger.info("Exchange: folders of %s not listed yet: %s", mailbox, exc)
+        self.write({"state": "authorized", "account_id": account.id, "mailbox": mailbox})
+        self.sudo().write({"password_kept": False, "client_secret_kept": False})
+
+    def _new_account(self, mailbox, credentials):
         server = self.mail_provider == "exchange_server"
         vals = {
             "name": mailbox, "provider": self.mail_provider, "login": mailbox,
@@ -200,12 +218,7 @@ class CrmExchangeAddAccount(models.TransientModel):
         account._sync_store_credentials({k: v for k, v in credentials.items() if v})
         if self.ca_bundle:
             account.sudo().exchange_ca_bundle = self.ca_bundle
-        try:
-            account.action_exchange_refresh_folders()
-        except UserError as exc:
-            _logger.info("Exchange: folders of %s not listed yet: %s", mailbox, exc)
-        self.write({"state": "authorized", "account_id": account.id, "mailbox": mailbox})
-        self.sudo().write({"password_kept": False, "client_secret_kept": False})
+        return account
 
     def action_add_email(self):
         """Seed 000 step 5: put the mailbox address on the user's contact."""
