@@ -26,6 +26,7 @@ ICONS = {
     "crm_kladr": ("#1F7A5C", "KL"),
     "crm_domino_sync": ("#F2B705", "N"),
     "crm_domino_sync_todo": ("#C98A00", "NT"),
+    "crm_exchange_sync": ("#0F6CBD", "EX"),
 }
 
 

@@ -1,0 +1,1 @@
+from . import test_adapter, test_sync, test_ui, test_wizard

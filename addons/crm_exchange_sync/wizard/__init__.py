@@ -1,0 +1,1 @@
+from . import crm_exchange_add_account
