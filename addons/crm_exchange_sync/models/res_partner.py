@@ -1,4 +1,6 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..utils.mapping import RESOLVE_KEY
 
@@ -21,6 +23,29 @@ class ResPartner(models.Model):
         string="Imported by Exchange accounts", copy=False, readonly=True,
         help="Exchange accounts this contact came from: it stays synced with them whatever "
              "the account's export choice.")
+    crm_exchange_synced_account_ids = fields.Many2many(
+        "crm.sync.account", string="Synced with Exchange accounts",
+        compute="_compute_crm_exchange_synced_account_ids",
+        search="_search_crm_exchange_synced_account_ids",
+        help="Accounts that hold this contact in their mailbox (bound by the sync).")
+
+    def _compute_crm_exchange_synced_account_ids(self):
+        groups = dict(self.env["crm.sync.binding"].sudo()._read_group(
+            [("res_model", "=", "res.partner"), ("res_id", "in", self.ids),
+             ("tombstone", "=", False),
+             ("account_id.provider", "in", ["exchange_server", "exchange_online"])],
+            ["res_id"], ["account_id:array_agg"]))
+        for partner in self:
+            partner.crm_exchange_synced_account_ids = [(6, 0, groups.get(partner.id, []))]
+
+    def _search_crm_exchange_synced_account_ids(self, operator, value):
+        # one sub-select, so that a sync's scope test stays a single query
+        if operator != "in":
+            raise UserError(self.env._("Search synced partners with 'in' an account list."))
+        ids = tuple(value if isinstance(value, (list, tuple)) else [value])
+        return [("id", "in", SQL(
+            "(SELECT res_id FROM crm_sync_binding WHERE res_model = 'res.partner' "
+            "AND NOT COALESCE(tombstone, FALSE) AND account_id IN %s)", ids or (0,)))]
 
     @api.model_create_multi
     def create(self, vals_list):

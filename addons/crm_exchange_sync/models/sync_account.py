@@ -109,6 +109,11 @@ class CrmSyncAccount(models.Model):
         including the contacts it imported so that they stay synced."""
         self.ensure_one()
         imported = [("crm_exchange_account_ids", "in", [self.id])]
+        if self.exchange_import:
+            # A contact exported earlier lives in the mailbox's folders, which this
+            # account imports: it stays bound to its partner even when the partner
+            # leaves the export groups, or an edit in Outlook would import a copy.
+            imported = ["|", *imported, ("crm_exchange_synced_account_ids", "in", [self.id])]
         if not self.exchange_export:
             return imported
         if self.exchange_export_mode == "all":

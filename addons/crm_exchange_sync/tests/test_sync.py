@@ -96,6 +96,42 @@ class TestExchangeSync(ExchangeCase):
         self.assertEqual(exported.function, "Chief buyer")
         self.assertEqual(len(self.peer.contacts()), 2)  # nothing duplicated
 
+    def test_leaving_the_export_group_while_importing_duplicates_nothing(self):
+        """The contact is in the mailbox's synced folder: while the account imports it,
+        it stays bound to its partner, so an edit in Outlook updates that partner."""
+        tag = self.env["res.partner.category"].create({"name": "Exchange"})
+        self.account.write({"exchange_export_mode": "groups",
+                            "exchange_export_category_ids": [(6, 0, tag.ids)]})
+        partner = self.Partner.create({"name": "Gus Group", "category_id": [(6, 0, tag.ids)]})
+        self.sync()
+        [remote] = self.peer.contacts()
+        partner.write({"category_id": [(5, 0, 0)], "function": "Left the group"})
+        run = self.sync()
+        self.assertTrue(self.bound(partner), run.message)
+        self.assertEqual(self.peer.contact(remote["id"])["job_title"], "Left the group")
+        self.peer.edit_contact(remote["id"], job_title="Edited in Outlook")
+        run = self.sync()
+        self.assertEqual(run.local_created, 0, run.message)
+        self.assertEqual(partner.function, "Edited in Outlook")
+        self.assertEqual(self.Partner.search_count([("name", "=", "Gus Group")]), 1)
+
+    def test_leaving_the_export_group_without_import_releases_the_contact(self):
+        """Export only: the partner is no longer exported; the Exchange contact stays
+        (nothing is deleted) and, as nothing is imported, never comes back as a copy."""
+        tag = self.env["res.partner.category"].create({"name": "Exchange"})
+        self.account.write({"exchange_import": False, "exchange_export_mode": "groups",
+                            "exchange_export_category_ids": [(6, 0, tag.ids)]})
+        partner = self.Partner.create({"name": "Ola Only", "category_id": [(6, 0, tag.ids)]})
+        self.sync()
+        [remote] = self.peer.contacts()
+        partner.write({"category_id": [(5, 0, 0)]})
+        self.sync()
+        self.assertFalse(self.bound(partner))
+        self.peer.edit_contact(remote["id"], job_title="Edited in Outlook")
+        run = self.sync()
+        self.assertEqual(run.local_created, 0, run.message)
+        self.assertEqual(len(self.peer.contacts()), 1)
+
     def test_no_change_sync_moves_nothing(self):
         self.peer.add_contact(given_name="Ann", surname="Lee", emails=["a@x.com"])
         self.sync()
