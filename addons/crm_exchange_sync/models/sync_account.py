@@ -191,7 +191,6 @@ class CrmSyncAccount(models.Model):
                 "default_client_id": self.exchange_client_id,
                 "default_auth_flow": self.exchange_auth_flow or "client_credentials",
                 "default_authority_host": self.exchange_authority_host,
-                "default_ca_bundle": self.sudo().exchange_ca_bundle,
             },
         }
 

@@ -18,12 +18,22 @@ class TestExchangeOnline(PeerCaseMixin, TransactionCase):
                                  groups="base.group_user,base.group_partner_manager")
 
     def wizard(self, **vals):
-        return self.env["crm.exchange.add.account"].with_user(self.user).create(dict({
+        wizard = self.env["crm.exchange.add.account"].with_user(self.user).create(dict({
             "mail_provider": "exchange_online", "tenant": self.peer.TENANT_DOMAIN,
             "client_id": self.peer.CLIENT_ID, "client_secret": self.peer.CLIENT_SECRET,
             "auth_flow": "client_credentials", "login": ANN,
-            "authority_host": self.peer.url, "graph_endpoint": f"{self.peer.url}/v1.0",
-            "ca_bundle": self.peer.ca_file}, **vals))
+            "authority_host": self.peer.url, "graph_endpoint": f"{self.peer.url}/v1.0"},
+            **vals))
+        # the peer's test CA: a file on the server to trust, which only an administrator
+        # may name
+        wizard.sudo().ca_bundle = self.peer.ca_file
+        return wizard
+
+    def test_only_an_administrator_names_a_ca_file(self):
+        from odoo.exceptions import AccessError
+        with self.assertRaises(AccessError):
+            self.env["crm.exchange.add.account"].with_user(self.user).create({
+                "mail_provider": "exchange_online", "ca_bundle": "/etc/passwd"})
 
     def connected_account(self):
         wizard = self.wizard()
