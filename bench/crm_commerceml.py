@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import arg_parser, bench_main, peak_rss_mib, progress
+from _common import arg_parser, bench_main, peak_rss_mib, progress, timed_batch_create
 
 
 def args():
@@ -129,8 +129,6 @@ class WsgiOneC:
 
 def bare_create(env, count, prefix):
     """The yardstick: ORM batch creates of the same products, nothing else (rolled back)."""
-    Template = env["product.template"].with_context(tracking_disable=True,
-                                                    mail_create_nolog=True)
     categ = env["product.category"].create({"name": "Bare"})
     tax = env["account.tax"].search([("type_tax_use", "=", "sale"),
                                      ("amount", "=", 20)], limit=1)
@@ -138,20 +136,14 @@ def bare_create(env, count, prefix):
     unit = env.ref("uom.product_uom_unit").id
     items = list(catalog_items(count, prefix))
     offers = {o["id"]: o for o in offer_items(count, prefix)}
-    started = time.perf_counter()
-    for start in range(0, count, 1000):
-        Template.create([{
-            "name": item["name"], "default_code": item["article"],
-            "barcode": item["barcode"], "type": "consu", "is_storable": True,
-            "uom_id": kg if item["unit"]["code"] == "166" else unit,
-            "uom_po_id": kg if item["unit"]["code"] == "166" else unit,
-            "categ_id": categ.id, "taxes_id": [(6, 0, tax.ids)],
-            "list_price": offers[item["id"]]["prices"][0]["price"], "cml_id": item["id"],
-        } for item in items[start:start + 1000]])
-    env.cr.flush()
-    elapsed = time.perf_counter() - started
-    env.cr.rollback()
-    return elapsed
+    return timed_batch_create(env, "product.template", [{
+        "name": item["name"], "default_code": item["article"],
+        "barcode": item["barcode"], "type": "consu", "is_storable": True,
+        "uom_id": kg if item["unit"]["code"] == "166" else unit,
+        "uom_po_id": kg if item["unit"]["code"] == "166" else unit,
+        "categ_id": categ.id, "taxes_id": [(6, 0, tax.ids)],
+        "list_price": offers[item["id"]]["prices"][0]["price"], "cml_id": item["id"],
+    } for item in items])
 
 
 def measure(env, report):

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import arg_parser, bench_main, peak_rss_mib, progress
+from _common import arg_parser, bench_main, peak_rss_mib, progress, timed_batch_create
 
 
 def args():
@@ -45,21 +45,14 @@ def graph_contact(i):
 
 def bare_create(env, items):
     """The yardstick: the same partners (same fields, ids already known) in ORM batches."""
-    Partner = env["res.partner"].with_context(tracking_disable=True, mail_create_nolog=True)
     country = env.ref("base.us").id
     category = env["res.partner.category"].create({"name": "Bench bare"}).id
-    started = time.perf_counter()
-    for start in range(0, items, 1000):
-        Partner.create([{
-            "name": f"Remote{i} Bench", "function": "Buyer", "email": f"r{i}@x.test",
-            "phone": f"+7 900 {i:07d}", "mobile": f"+7 901 {i:07d}",
-            "street": f"{i} Main Street", "city": "Austin", "country_id": country,
-            "category_id": [(6, 0, [category])],
-        } for i in range(start, min(start + 1000, items))])
-    env.cr.flush()
-    elapsed = time.perf_counter() - started
-    env.cr.rollback()
-    return elapsed
+    return timed_batch_create(env, "res.partner", [{
+        "name": f"Remote{i} Bench", "function": "Buyer", "email": f"r{i}@x.test",
+        "phone": f"+7 900 {i:07d}", "mobile": f"+7 901 {i:07d}",
+        "street": f"{i} Main Street", "city": "Austin", "country_id": country,
+        "category_id": [(6, 0, [category])],
+    } for i in range(items)])
 
 
 def measure(env, report):

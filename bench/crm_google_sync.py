@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import arg_parser, bench_main, peak_rss_mib, progress
+from _common import arg_parser, bench_main, peak_rss_mib, progress, timed_batch_create
 
 
 def args():
@@ -33,17 +33,10 @@ def person(i):
 
 def bare_create(env, count, category):
     """The yardstick: ORM batch creates of the same partners, nothing else."""
-    Partner = env["res.partner"].with_context(tracking_disable=True, mail_create_nolog=True)
-    started = time.perf_counter()
-    for start in range(0, count, 1000):
-        Partner.create([{
-            "name": f"Remote {i}", "email": f"r{i}@x.test", "phone": f"+7 900 {i:07d}",
-            "company_name": "Acme", "function": "Buyer", "category_id": [(4, category.id)],
-        } for i in range(start, min(start + 1000, count))])
-    env.cr.flush()
-    elapsed = time.perf_counter() - started
-    env.cr.rollback()
-    return elapsed
+    return timed_batch_create(env, "res.partner", [{
+        "name": f"Remote {i}", "email": f"r{i}@x.test", "phone": f"+7 900 {i:07d}",
+        "company_name": "Acme", "function": "Buyer", "category_id": [(4, category.id)],
+    } for i in range(count)])
 
 
 def measure(env, report):

@@ -447,9 +447,14 @@ class Peer:
                 and (pattern is None or pattern.fullmatch(r.path))
             ]
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str, *, status_only: bool = False
+                    ) -> Fault | None:
         # Called under the lock; the oldest matching fault is used up first.
+        # status_only: only faults that answer with a status (what a sub-request of a
+        # batch can carry; a dropped connection or a delay belongs to the whole request).
         for fault in self._faults:
+            if status_only and fault.status is None:
+                continue
             if fault.matches(method, path):
                 fault.hits += 1
                 if fault.remaining is not None:

@@ -198,14 +198,14 @@ class EwsPeer(Peer):
         with self.lock:
             self.lost_answers[operation] = times
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str, **options) -> Fault | None:
         # Called under the lock right after the request was logged: its body is known.
         body = self.requests[-1].body if self.requests else b""
         for operation, left in self.lost_answers.items():
             if left and f"<m:{operation}".encode() in body:
                 self.lost_answers[operation] = left - 1
                 return Fault(method=None, path=None, lose_response=True)
-        return super()._take_fault(method, path)
+        return super()._take_fault(method, path, **options)
 
     def lock_account(self, login: str | None = None) -> None:
         with self.lock:

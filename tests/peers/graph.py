@@ -893,7 +893,7 @@ class GraphPeer(Peer):
                             query=parse_qs(split.query, keep_blank_values=True),
                             headers=headers,
                             body=json.dumps(sub["body"]).encode() if "body" in sub else b"")
-            fault = self._sub_fault(inner.method, inner.path)
+            fault = self._take_fault(inner.method, inner.path, status_only=True)
             if fault is not None:
                 answer = Response(fault.status, fault.json, headers=dict(fault.headers))
             else:
@@ -907,14 +907,3 @@ class GraphPeer(Peer):
         # Graph answers in whatever order the requests finished.
         return Response(200, {"responses": responses[::-1]})
 
-    def _sub_fault(self, method: str, path: str):
-        """The oldest injected status fault matching a batch's sub-request, used up."""
-        for fault in self._faults:
-            if fault.status is not None and fault.matches(method, path):
-                fault.hits += 1
-                if fault.remaining is not None:
-                    fault.remaining -= 1
-                    if fault.remaining == 0:
-                        self._faults.remove(fault)
-                return fault
-        return None
