@@ -41,8 +41,10 @@ _STATUS_CODE = re.compile(r"^\s*\[([^\]]+)\]")
 
 class CrmCommercemlShop(models.Model):
     _name = "crm.commerceml.shop"
+    _inherit = ["crm.write.only.secret.mixin"]
     _description = "Web shop exchanged with by CommerceML"
     _order = "name, id"
+    _write_only_secrets = {"password": ("password_secret", "password_set")}
 
     name = fields.Char(required=True)
     active = fields.Boolean(default=True)
@@ -51,12 +53,13 @@ class CrmCommercemlShop(models.Model):
         help="The shop's 1C exchange address, usually ending in 1c_exchange.php "
              "(1C-Bitrix: https://shop.example/bitrix/admin/1c_exchange.php).")
     login = fields.Char(help="The shop administrator's login.")
-    # write-only: the form sends it, nothing ever reads it back (see _compute_password)
-    password = fields.Char(compute="_compute_password", inverse="_inverse_password",
+    # write-only: the form sends it, nothing ever reads it back
+    password = fields.Char(compute="_compute_write_only_secrets",
+                           inverse="_inverse_write_only_secrets",
                            help="The shop administrator's password. Kept where only "
                                 "administrators can read it; never shown again after saving.")
     password_secret = fields.Char("Stored password", groups="base.group_system", copy=False)
-    password_set = fields.Boolean("Password stored", compute="_compute_password")
+    password_set = fields.Boolean("Password stored", compute="_compute_write_only_secrets")
     user_id = fields.Many2one(
         "res.users", "Responsible for shop orders", required=True,
         default=lambda self: self.env.user,
@@ -105,20 +108,10 @@ class CrmCommercemlShop(models.Model):
 
     # -- fields ---------------------------------------------------------------------------
 
-    def _compute_password(self):
-        stored = {shop.id: bool(shop.password_secret) for shop in self.sudo()}
-        for shop in self:
-            shop.password = False
-            shop.password_set = stored.get(shop.id, False)
-
-    def _inverse_password(self):
+    def _inverse_write_only_secrets(self):
         if not self.env.is_superuser() and not self.env.user.has_group("base.group_system"):
             raise AccessError(_("Only administrators may set the password of a shop."))
-        for shop in self:
-            if shop.password:
-                shop.sudo().password_secret = shop.password
-        # web_save reads the record back in this transaction: never the password
-        self.invalidate_recordset(["password"])
+        return super()._inverse_write_only_secrets()
 
     def _compute_exchange_count(self):
         exchanges = dict(self.env["crm.commerceml.exchange"]._read_group(

@@ -14,7 +14,10 @@ class CrmExchangeAddAccount(models.TransientModel):
     credentials are checked at once, then the mailbox address may go on your contact."""
 
     _name = "crm.exchange.add.account"
+    _inherit = ["crm.write.only.secret.mixin"]
     _description = "Add an MS Exchange account for sync"
+    _write_only_secrets = {"password": ("password_kept", None),
+                           "client_secret": ("client_secret_kept", None)}
 
     mail_provider = fields.Selection(
         [("exchange_server", "MS Exchange Server (your company's server)"),
@@ -29,7 +32,8 @@ class CrmExchangeAddAccount(models.TransientModel):
     login = fields.Char("E-mail")
     # Write-only: typed in the form, kept where only administrators can read it until
     # the account holds it, never sent back to the browser.
-    password = fields.Char(compute="_compute_secrets", inverse="_inverse_secrets")
+    password = fields.Char(compute="_compute_write_only_secrets",
+                           inverse="_inverse_write_only_secrets")
     password_kept = fields.Char(groups="base.group_system")
     auth_type = fields.Selection(
         [("", "As the server offers"), ("basic", "Basic"), ("ntlm", "NTLM")],
@@ -38,7 +42,8 @@ class CrmExchangeAddAccount(models.TransientModel):
                                              "e.g. DOMAIN\\user.")
     tenant = fields.Char(help="Directory (tenant) ID or domain, e.g. contoso.onmicrosoft.com")
     client_id = fields.Char("Application (client) ID")
-    client_secret = fields.Char(compute="_compute_secrets", inverse="_inverse_secrets")
+    client_secret = fields.Char(compute="_compute_write_only_secrets",
+                                inverse="_inverse_write_only_secrets")
     client_secret_kept = fields.Char(groups="base.group_system")
     auth_flow = fields.Selection(
         [("client_credentials", "Application (client secret)"),
@@ -68,17 +73,6 @@ class CrmExchangeAddAccount(models.TransientModel):
                 and not self.env.user.has_group("base.group_system"):
             raise AccessError(_("Only an administrator may name a CA file to trust."))
         return super().create(vals_list)
-
-    def _compute_secrets(self):
-        for wizard in self:
-            wizard.password = wizard.client_secret = False
-
-    def _inverse_secrets(self):
-        for wizard in self:
-            for name in ("password", "client_secret"):
-                if wizard[name]:
-                    wizard.sudo()[f"{name}_kept"] = wizard[name]
-        self.invalidate_recordset(["password", "client_secret"])
 
     def _secret(self, name):
         return self.sudo()[f"{name}_kept"] or ""

@@ -6,4 +6,5 @@ from . import (
     sync_run,
     sync_runner,
     sync_secret,
+    write_only_secret,
 )
