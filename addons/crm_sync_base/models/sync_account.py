@@ -127,6 +127,18 @@ class CrmSyncAccount(models.Model):
             names = sorted(labels.get(k, k.replace("_", " ")) for k in keys.get(account.id, []))
             account.credentials_info = ", ".join(names) if names else _("none")
 
+    def write(self, vals):
+        starting_import = self.browse()
+        if vals.get("direction") in ("import", "both"):
+            starting_import = self.filtered(lambda a: a.direction == "export")
+        result = super().write(vals)
+        if starting_import:
+            # While exporting only, the remote side's changes were listed and passed
+            # over: the first run that imports lists everything again (bindings and
+            # tags keep it from duplicating what is already linked).
+            starting_import.sudo().write({"sync_tokens": False})
+        return result
+
     def _compute_counts(self):
         runs = dict(self.env["crm.sync.run"]._read_group(
             [("account_id", "in", self.ids)], ["account_id"], ["__count"]))

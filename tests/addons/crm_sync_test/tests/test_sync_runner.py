@@ -308,6 +308,20 @@ class TestPolicies(SyncCase):
         self.assertEqual((run.local_created, run.remote_created), (1, 0))
         self.assertEqual(len(self.peer.contacts()), 1)
 
+    def test_switching_from_export_only_to_both_imports_what_is_there(self):
+        """Contacts listed (and passed over) while the account only exported come in
+        once it imports: its first importing run lists everything again."""
+        self.account.direction = "export"
+        self.make_partner("Lea")
+        self.peer.add_contact({"name": "Rita", "email": "rita@x.test"})
+        run = self.sync()
+        self.assertEqual((run.local_created, run.remote_created), (0, 1))
+        self.account.direction = "both"
+        run = self.sync()
+        self.assertEqual((run.local_created, run.remote_created), (1, 0), run.message)
+        self.assertEqual(len(self.peer.contacts()), 2)  # Lea was not sent again
+        self.assertEqual(self.Partner.search_count([("name", "=", "Lea")]), 1)
+
 
 class TestButtonsAndCron(SyncCase):
     def test_preview_changes_nothing(self):
