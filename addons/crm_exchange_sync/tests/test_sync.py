@@ -132,6 +132,29 @@ class TestExchangeSync(ExchangeCase):
         self.assertEqual(run.local_created, 0, run.message)
         self.assertEqual(len(self.peer.contacts()), 1)
 
+    def test_import_switched_on_after_a_release_adopts_the_contact(self):
+        """Exported, then released while the account only exported: when import is
+        switched on, the contact (tagged with the partner's id) binds to that partner
+        again instead of coming in as a copy."""
+        tag = self.env["res.partner.category"].create({"name": "Exchange"})
+        self.account.write({"exchange_import": False, "exchange_export_mode": "groups",
+                            "exchange_export_category_ids": [(6, 0, tag.ids)]})
+        partner = self.Partner.create({"name": "Rita Return", "category_id": [(6, 0, tag.ids)]})
+        self.sync()
+        [remote] = self.peer.contacts()
+        partner.write({"category_id": [(5, 0, 0)]})
+        self.sync()
+        self.assertFalse(self.bound(partner))
+        self.account.write({"exchange_import": True})  # the next run lists everything
+        run = self.sync()
+        self.assertEqual(run.local_created, 0, run.message)
+        self.assertEqual(self.bound(partner).remote_id, remote["id"])
+        self.assertEqual(self.Partner.search_count([("name", "=", "Rita Return")]), 1)
+        self.peer.edit_contact(remote["id"], job_title="Edited in Outlook")
+        self.sync()
+        self.assertEqual(partner.function, "Edited in Outlook")
+        self.assertEqual(self.Partner.search_count([("name", "=", "Rita Return")]), 1)
+
     def test_no_change_sync_moves_nothing(self):
         self.peer.add_contact(given_name="Ann", surname="Lee", emails=["a@x.com"])
         self.sync()

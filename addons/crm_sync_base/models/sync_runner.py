@@ -230,6 +230,8 @@ class SyncJob:
                 ("pending_create", "=", True), ("remote_id", "in", list(remote_ids))])
 
         local_changes = self._local_changes(account, kind, mapper, Model, bindings, settings)
+        local_changes += self._tagged_unbound(account, mapper, Model, listing.items, bindings,
+                                              local_changes)
         engine_bindings = {b.id: Binding(
             local_id=b.res_id or None, remote_id=b.remote_id or None,
             remote_version=b.remote_version or None, local_hash=b.local_hash or None,
@@ -297,6 +299,32 @@ class SyncJob:
             changes.append(LocalChange(res_id, values=values[res_id],
                                        local_tag=self._tag(account, Model._name, res_id)))
         return changes
+
+    def _tagged_unbound(self, account, mapper, Model, items, bindings, local_changes):
+        """Records of ours whose remote item is listed but bound to nothing: the binding
+        was released (the record left the synced scope while the account only exported)
+        and the item came back into a listing. They join the plan so that the engine
+        adopts the item by its tag instead of importing a copy of the record."""
+        prefix = self._tag(account, Model._name, "")
+        bound = set(bindings.mapped("remote_id"))
+        tagged = {}
+        for item in items:
+            tag = item.local_tag or ""
+            if item.deleted or item.remote_id in bound or not tag.startswith(prefix):
+                continue
+            if tag[len(prefix):].isdigit():
+                tagged[int(tag[len(prefix):])] = tag
+        for change in local_changes:
+            tagged.pop(change.local_id, None)
+        if not tagged:
+            return []
+        known = self.env["crm.sync.binding"].sudo().search(
+            [("account_id", "=", account.id), ("res_model", "=", Model._name),
+             ("res_id", "in", list(tagged))]).mapped("res_id")
+        # as the account's user: a record it may not read is not adopted
+        ids = sorted(Model._crm_sync_in_scope([], set(tagged) - set(known)))
+        values = self._read_canonical(mapper, Model, ids)
+        return [LocalChange(i, values=values[i], local_tag=tagged[i]) for i in ids]
 
     def _read_canonical(self, mapper, Model, ids):
         result = {}
