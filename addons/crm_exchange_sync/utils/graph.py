@@ -77,6 +77,7 @@ __all__ = [
     "canonical_from_graph",
     "check_credentials",
     "finish_device_flow",
+    "graph_exception",
     "graph_from_canonical",
     "list_folders",
     "start_device_flow",
