@@ -465,6 +465,20 @@ class EwsPeer(Peer):
                     found.extend(self._descendants(folder["id"], True))
         return found
 
+    def _indexed_page(self, operation, op, view, tag, rows, render):
+        """One FindFolder / FindItem answer: the page the Indexed*View asks for, with
+        the offset of the next page and whether it is the last."""
+        offset, size = self._paging(op, view)
+        page = rows[offset:offset + size] if size else rows[offset:]
+        last = offset + len(page) >= len(rows)
+        msg = self._message(operation)
+        root = ET.SubElement(msg, q(M, "RootFolder"), {
+            "IndexedPagingOffset": str(offset + len(page)),
+            "TotalItemsInView": str(len(rows)),
+            "IncludesLastItemInRange": "true" if last else "false"})
+        ET.SubElement(root, q(T, tag)).extend(render(row) for row in page)
+        return msg
+
     @staticmethod
     def _paging(op: ET.Element, view_tag: str) -> tuple[int, int | None]:
         view = op.find(q(M, view_tag))
@@ -483,17 +497,8 @@ class EwsPeer(Peer):
                 out.append(self._message("FindFolder", fault))
                 continue
             folders = self._descendants(parent, deep)
-            offset, size = self._paging(op, "IndexedPageFolderView")
-            page = folders[offset:offset + size] if size else folders[offset:]
-            last = offset + len(page) >= len(folders)
-            msg = self._message("FindFolder")
-            root = ET.SubElement(msg, q(M, "RootFolder"), {
-                "IndexedPagingOffset": str(offset + len(page)),
-                "TotalItemsInView": str(len(folders)),
-                "IncludesLastItemInRange": "true" if last else "false"})
-            container = ET.SubElement(root, q(T, "Folders"))
-            container.extend(self._folder_elem(f) for f in page)
-            out.append(msg)
+            out.append(self._indexed_page("FindFolder", op, "IndexedPageFolderView", "Folders",
+                                          folders, self._folder_elem))
         return out
 
     # ------------------------------------------------------------------ item shapes
@@ -626,17 +631,8 @@ class EwsPeer(Peer):
                 out.append(self._message("FindItem", fault))
                 continue
             found.sort(key=lambda it: it["created_seq"])
-            offset, size = self._paging(op, "IndexedPageItemView")
-            page = found[offset:offset + size] if size else found[offset:]
-            last = offset + len(page) >= len(found)
-            msg = self._message("FindItem")
-            root = ET.SubElement(msg, q(M, "RootFolder"), {
-                "IndexedPagingOffset": str(offset + len(page)),
-                "TotalItemsInView": str(len(found)),
-                "IncludesLastItemInRange": "true" if last else "false"})
-            container = ET.SubElement(root, q(T, "Items"))
-            container.extend(self._item_elem(it, shape) for it in page)
-            out.append(msg)
+            out.append(self._indexed_page("FindItem", op, "IndexedPageItemView", "Items",
+                                          found, lambda it: self._item_elem(it, shape)))
         return out
 
     def _contact_props(self, contact: ET.Element) -> tuple[dict, dict]:
