@@ -7,7 +7,7 @@
     "author": "CRM Connectors for Odoo",
     "website": "https://example.com/crm-connectors",
     "license": "LGPL-3",
-    "depends": ["crm_sync_base", "sale", "stock"],
+    "depends": ["crm_sync_base", "sale", "stock", "stock_account"],
     "data": [
         "security/ir.model.access.csv",
         "data/ir_sequence.xml",

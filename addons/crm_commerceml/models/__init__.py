@@ -1,4 +1,5 @@
 from . import (
+    account_move,
     crm_commerceml_exchange,
     crm_commerceml_importer,
     crm_commerceml_price_type,

@@ -17,6 +17,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
 from ..utils import reader
+from .account_move import NO_INVOICE_CONTEXT
 from .res_config_settings import DEFAULT_FILE_LIMIT, DEFAULT_STATES, PARAM
 from .sale_order import SYNC_CONTEXT_KEY
 
@@ -637,7 +638,8 @@ class CrmCommercemlImporter(models.AbstractModel):
             })
         moves = self.env["stock.move"].sudo().with_context(inventory_mode=False).create(
             move_vals)
-        moves._action_done()
+        # they have no invoice: account.move skips reconciling nothing for each of them
+        moves.with_context(**{NO_INVOICE_CONTEXT: True})._action_done()
         return len(products)
 
     def _ensure_quants(self, products, location):
