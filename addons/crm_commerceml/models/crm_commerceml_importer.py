@@ -93,7 +93,8 @@ class CrmCommercemlImporter(models.AbstractModel):
                 exchange._add_failures(failures)
                 batch = []
 
-        for kind, item in reader.iter_items(path):
+        # what earlier calls imported is passed over unbuilt (yielded as None)
+        for kind, item in reader.iter_items(path, skip=position):
             if kind in ("catalog", "offers"):
                 context["only_changes"] = item["only_changes"]
                 file_state["only_changes"] = item["only_changes"]

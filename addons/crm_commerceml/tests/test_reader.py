@@ -45,6 +45,33 @@ class TestReader(unittest.TestCase):
                                   item["name"], item["unit"]["code"]),
                                  ("product", "a", "b", "Стол", "796"))
 
+    def test_skip_passes_over_counted_items_unbuilt(self):
+        """A resumed import step skips what earlier steps did: the same kinds in the same
+        order, the first N counted items (each group of a tree counting once) as None."""
+        text = ('<КоммерческаяИнформация><Классификатор><Группы><Группа><Ид>g1</Ид>'
+                '<Группы><Группа><Ид>g2</Ид></Группа></Группы></Группа></Группы>'
+                '<Свойства><Свойство><Ид>p</Ид><Наименование>Цвет</Наименование></Свойство>'
+                '</Свойства></Классификатор><Каталог><Ид>c</Ид><Товары>'
+                + "".join(f"<Товар><Ид>t{i}</Ид><Наименование>T{i}</Наименование></Товар>"
+                          for i in range(4))
+                + '</Товары></Каталог></КоммерческаяИнформация>').encode()
+        path = _write(text)
+        try:
+            full = list(reader.iter_items(path))
+            for skip in range(0, 8):
+                resumed = list(reader.iter_items(path, skip=skip))
+                self.assertEqual([k for k, _i in resumed], [k for k, _i in full])
+                counted = [(f, r) for f, r in zip(full, resumed, strict=True)
+                           if f[0] in reader.COUNTED_KINDS]
+                self.assertEqual(len(counted), 6)  # two groups, four products
+                for position, (whole, passed) in enumerate(counted):
+                    self.assertEqual(passed[1], None if position < skip else whole[1])
+                # what is never counted is always built
+                self.assertEqual([r for r in resumed if r[0] not in reader.COUNTED_KINDS],
+                                 [f for f in full if f[0] not in reader.COUNTED_KINDS])
+        finally:
+            os.remove(path)
+
     def test_stock_as_attribute_or_element_and_price_not_from_presentation(self):
         text = ('<КоммерческаяИнформация><ПакетПредложений><Предложения><Предложение>'
                 '<Ид>a</Ид><Цены><Цена><Представление>1 719 руб.</Представление>'

@@ -302,8 +302,17 @@ def check_head(path: str, head_size: int = 65536) -> None:
             "declarations are how XML entity attacks work. The file was refused.")
 
 
-def iter_items(path: str, *, max_depth: int = 64):
-    """Yield ``(kind, values)`` for each business object of a CommerceML file."""
+COUNTED_KINDS = ("group", "product", "offer", "document", "counterparty")
+
+
+def iter_items(path: str, *, max_depth: int = 64, skip: int = 0):
+    """Yield ``(kind, values)`` for each business object of a CommerceML file.
+
+    The first ``skip`` objects of the ``COUNTED_KINDS`` (in file order, each group of
+    a tree counting as one) are yielded as ``(kind, None)``, not built: a step-wise import that
+    resumes in a large file passes over what earlier steps did at little more than the
+    parser's own cost. Headers, price types, warehouses and properties are always built.
+    """
     if not os.path.exists(path):
         raise CommerceMLError(f"file {os.path.basename(path)} was not uploaded")
     check_head(path)
@@ -313,6 +322,12 @@ def iter_items(path: str, *, max_depth: int = 64):
         remove_pis=True)
     stack: list[str] = []
     headers_sent = set()
+    counted = 0
+
+    def passed_over():
+        nonlocal counted
+        counted += 1
+        return counted <= skip
     try:
         for event, el in context:
             name = _local(el.tag)
@@ -341,7 +356,8 @@ def iter_items(path: str, *, max_depth: int = 64):
             grand = stack[-2] if len(stack) > 1 else ""
             done = True
             if name == "Группа" and parent == "Группы" and grand == "Классификатор":
-                yield from (("group", g) for g in _group(el, "", []))
+                for group in _group(el, "", []):
+                    yield "group", None if passed_over() else group
             elif name == "Свойство" and parent == "Свойства" and grand == "Классификатор":
                 yield "property", _property(el)
             elif name == "ТипЦены" and parent == "ТипыЦен":
@@ -350,13 +366,13 @@ def iter_items(path: str, *, max_depth: int = 64):
                     "Классификатор", "ПакетПредложений"):
                 yield "warehouse", _warehouse(el)
             elif name == "Товар" and parent == "Товары" and grand == "Каталог":
-                yield "product", _product(el)
+                yield "product", None if passed_over() else _product(el)
             elif name == "Предложение" and parent == "Предложения":
-                yield "offer", _offer(el)
+                yield "offer", None if passed_over() else _offer(el)
             elif name == "Документ" and len(stack) == 1:
-                yield "document", _document(el)
+                yield "document", None if passed_over() else _document(el)
             elif name == "Контрагент" and parent == "Контрагенты" and len(stack) == 2:
-                yield "counterparty", _counterparty(el)
+                yield "counterparty", None if passed_over() else _counterparty(el)
             elif name in _HEADER_KIND and len(stack) == 1:
                 if name not in headers_sent:  # a catalog without products
                     headers_sent.add(name)
