@@ -293,15 +293,17 @@ class CrmCommercemlImporter(models.AbstractModel):
         fields_read = ["name", "default_code", "type", "cml_id", "barcode", "uom_id",
                        "categ_id", "taxes_id", "description_sale", "cml_properties",
                        "active", "is_storable", "cml_image_hash"]
-        # one search per key for the whole batch
-        by_name = {}
-        for rec in Template.search_read([("name", "in", list({i["name"] for i in items}))],
-                                        fields_read):
-            by_name.setdefault(rec["name"], []).append(rec)
-        by_cml = {}
+        # one search for the whole batch, by either key; many2one fields as bare ids
+        # (load=None): their display names would cost more than the whole comparison
+        names, base_ids = {i["name"] for i in items}, {i["base_id"] for i in items}
+        by_name, by_cml = {}, {}
         for rec in Template.search_read(
-                [("cml_id", "in", list({i["base_id"] for i in items}))], fields_read):
-            by_cml.setdefault(rec["cml_id"], rec)
+                ["|", ("name", "in", list(names)), ("cml_id", "in", list(base_ids))],
+                fields_read, order="id", load=None):
+            if rec["name"] in names:
+                by_name.setdefault(rec["name"], []).append(rec)
+            if rec["cml_id"] in base_ids:
+                by_cml.setdefault(rec["cml_id"], rec)
 
         to_create, to_write, variants = [], [], []
         planned = {}  # base id → values of a template created in this batch
@@ -377,7 +379,7 @@ class CrmCommercemlImporter(models.AbstractModel):
             elif key in ("uom_id", "uom_po_id", "categ_id"):
                 if key == "uom_po_id":
                     continue
-                if (current[0] if current else False) != value:
+                if (current or False) != value:
                     changes[key] = value
                     if key == "uom_id":
                         changes["uom_po_id"] = value
@@ -525,11 +527,11 @@ class CrmCommercemlImporter(models.AbstractModel):
         Product = self.env["product.product"].with_context(active_test=False)
         variants = {p["cml_variant_id"]: p for p in Product.search_read(
             [("cml_variant_id", "in", [o["id"] for o in offers if o["characteristic_id"]])],
-            ["cml_variant_id", "product_tmpl_id"])}
+            ["cml_variant_id"], load=None)}
         templates = {t["cml_id"]: t for t in Template.search_read(
             [("cml_id", "in", list({o["base_id"] for o in offers}))],
             ["cml_id", "list_price", "product_variant_id", "is_storable", "type",
-             "create_date"])}
+             "create_date"], load=None)}
         company = self.env.company
         price_writes = {}  # template id → price
         stock_targets = {}  # product id → quantity
@@ -541,8 +543,7 @@ class CrmCommercemlImporter(models.AbstractModel):
                     "No product with this 1C id: the catalog (import.xml) that describes it "
                     "was not imported. Exchange the catalog, then the offers.")))
                 continue
-            product_id = template["product_variant_id"][0] if template[
-                "product_variant_id"] else False
+            product_id = template["product_variant_id"]
             if offer["characteristic_id"] and offer["id"] in variants:
                 product_id = variants[offer["id"]]["id"]
             try:
@@ -662,8 +663,8 @@ class CrmCommercemlImporter(models.AbstractModel):
                 [("product_id", "in", products.ids),
                  ("location_id", "in", list({loc for _p, loc in pairs})),
                  ("lot_id", "=", False), ("package_id", "=", False),
-                 ("owner_id", "=", False)], ["product_id", "location_id"]):
-            pairs.discard((quant["product_id"][0], quant["location_id"][0]))
+                 ("owner_id", "=", False)], ["product_id", "location_id"], load=None):
+            pairs.discard((quant["product_id"], quant["location_id"]))
         if pairs:
             models.Model.create(Quant, [{"product_id": product_id, "location_id": location_id}
                                         for product_id, location_id in sorted(pairs)])
