@@ -666,6 +666,10 @@ class CrmCommercemlImporter(models.AbstractModel):
                  ("owner_id", "=", False)], ["product_id", "location_id"], load=None):
             pairs.discard((quant["product_id"], quant["location_id"]))
         if pairs:
+            # creating a quant reads its product's lot properties definition (the defaults
+            # of its Properties field), one query per quant unless it is already loaded
+            if "lot_properties_definition" in products._fields:
+                products.fetch(["lot_properties_definition"])
             models.Model.create(Quant, [{"product_id": product_id, "location_id": location_id}
                                         for product_id, location_id in sorted(pairs)])
 
