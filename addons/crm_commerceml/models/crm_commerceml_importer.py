@@ -508,12 +508,15 @@ class CrmCommercemlImporter(models.AbstractModel):
         caches["currencies"][key] = currency
         return currency
 
-    def _chosen_price(self, offer, context):
+    def _chosen_price_type(self):
+        """The 1C id of the price type chosen in Settings, or False for the first price."""
         chosen = self._param("price_type_id")
-        chosen_cml = False
         if chosen and chosen.isdigit():
-            chosen_cml = self.env["crm.commerceml.price.type"].sudo().browse(
+            return self.env["crm.commerceml.price.type"].sudo().browse(
                 int(chosen)).exists().cml_id
+        return False
+
+    def _chosen_price(self, offer, chosen_cml):
         prices = [p for p in offer["prices"] if p["price"] is not None]
         if chosen_cml:
             prices = [p for p in prices if p["price_type_id"] == chosen_cml]
@@ -533,6 +536,7 @@ class CrmCommercemlImporter(models.AbstractModel):
             ["cml_id", "list_price", "product_variant_id", "is_storable", "type",
              "create_date"], load=None)}
         company = self.env.company
+        chosen_cml = self._chosen_price_type()  # once per batch, not a query per offer
         price_writes = {}  # template id → price
         stock_targets = {}  # product id → quantity
         for offer in offers:
@@ -547,7 +551,7 @@ class CrmCommercemlImporter(models.AbstractModel):
             if offer["characteristic_id"] and offer["id"] in variants:
                 product_id = variants[offer["id"]]["id"]
             try:
-                price = self._chosen_price(offer, context)
+                price = self._chosen_price(offer, chosen_cml)
                 if price:
                     currency_code = price["currency"] or context["price_types"].get(
                         price["price_type_id"], {}).get("currency") or company.currency_id.name
