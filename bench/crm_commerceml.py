@@ -12,6 +12,8 @@ parts of file_limit → import until success), as 1C does over HTTP:
 - the first import of --products products, its rate / the bare create's rate, and the
   peak memory after it (the growth is what streaming must keep small);
 - a re-import of the same unchanged files, its rate / the first import's rate;
+- the first import of the same catalog with every quantity 0 (no inventory move), to
+  show what Odoo's stock validation takes of the first import;
 - last, a bare batch ``product.template.create`` of the same products (the yardstick,
   rolled back; last so that its own peak memory does not hide the imports').
 """
@@ -49,19 +51,20 @@ def catalog_items(count, prefix):
         }
 
 
-def offer_items(count, prefix, bump=0.0):
+def offer_items(count, prefix, bump=0.0, stock=True):
     for i in range(count):
         price = 100 + (i % 997) + bump
+        quantity = i % 50 if stock else 0  # 0 on a new product moves nothing
         yield {
             "id": f"{prefix}-{i:06d}-0000-0000-0000-000000000000",
             "name": f"Товар {prefix} {i}",
             "prices": [{"price_type_id": "pt-retail", "price": price, "currency": "RUB"},
                        {"price_type_id": "pt-whole", "price": price * 0.8, "currency": "RUB"}],
-            "quantity": i % 50, "stocks": [{"warehouse_id": "wh-1", "quantity": i % 50}],
+            "quantity": quantity, "stocks": [{"warehouse_id": "wh-1", "quantity": quantity}],
         }
 
 
-def write_files(folder, count, prefix):
+def write_files(folder, count, prefix, stock=True):
     from odoo.addons.crm_commerceml.utils import writer
 
     header = {"id": f"cat-{prefix}", "classifier_id": f"cls-{prefix}", "name": "Каталог"}
@@ -78,7 +81,8 @@ def write_files(folder, count, prefix):
                                  "classifier_id": header["classifier_id"]},
                             [{"id": "pt-retail", "name": "Розничная", "currency": "RUB"},
                              {"id": "pt-whole", "name": "Оптовая", "currency": "RUB"}],
-                            [{"id": "wh-1", "name": "Склад"}], offer_items(count, prefix))
+                            [{"id": "wh-1", "name": "Склад"}],
+                            offer_items(count, prefix, stock=stock))
     return [import_path, offers_path]
 
 
@@ -192,6 +196,14 @@ def measure(env, report):
         report("unchanged re-import rate", options.products / again, "products/s",
                f">= 10 x first import ({10 * first_rate:,.0f})")
         report("unchanged re-import / first import", first / again, "x", ">= 10")
+
+        # the same catalog with every quantity 0: no inventory move, what the import
+        # itself costs beside Odoo's stock validation
+        progress(f"first import of {options.products:,} products without quantities")
+        no_stock = write_files(folder, options.products, "n", stock=False)
+        started = time.perf_counter()
+        onec.exchange(no_stock)
+        no_stock_rate = options.products / (time.perf_counter() - started)
     # the yardstick last: run first, its own peak memory would hide the imports' peaks
     progress(f"bare batch create of {options.products:,} products")
     bare = bare_create(env, options.products, "bare")
@@ -199,9 +211,12 @@ def measure(env, report):
     report(f"bare batch create of {options.products:,} products", bare, "s",
            "the yardstick")
     report("first import / bare create", first_rate / bare_rate, "x", ">= 0.7")
+    report("first import without quantities / bare create", no_stock_rate / bare_rate, "x",
+           "- (the same without the inventory moves)")
     env.cr.rollback()
     count = env["product.template"].search_count([("cml_id", "like", "l-%")])
     assert count == options.products, count
+    assert not env["stock.move"].search_count([("product_id.cml_id", "like", "n-%")])
 
 
 if __name__ == "__main__":
