@@ -110,6 +110,9 @@ class CrmCommercemlImporter(models.AbstractModel):
             if kind == "property":
                 context["properties"][item["id"]] = item
                 continue
+            if kind not in reader.COUNTED_KINDS:
+                continue
+            # the position counts what the reader counts: the items before it are None
             index += 1
             if index <= position:
                 continue

@@ -308,10 +308,11 @@ COUNTED_KINDS = ("group", "product", "offer", "document", "counterparty")
 def iter_items(path: str, *, max_depth: int = 64, skip: int = 0):
     """Yield ``(kind, values)`` for each business object of a CommerceML file.
 
-    The first ``skip`` objects of the ``COUNTED_KINDS`` (in file order, each group of
-    a tree counting as one) are yielded as ``(kind, None)``, not built: a step-wise import that
-    resumes in a large file passes over what earlier steps did at little more than the
-    parser's own cost. Headers, price types, warehouses and properties are always built.
+    The first ``skip`` objects of the ``COUNTED_KINDS`` (in file order, each group of a
+    tree counting as one) are yielded as ``(kind, None)``, not built: a step-wise import
+    that resumes in a large file passes over what earlier steps did at little more than
+    the parser's own cost. Headers, price types, warehouses and properties are always
+    built.
     """
     if not os.path.exists(path):
         raise CommerceMLError(f"file {os.path.basename(path)} was not uploaded")
