@@ -4,6 +4,7 @@ from . import (
     crm_commerceml_importer,
     crm_commerceml_price_type,
     crm_commerceml_shop,
+    decimal_precision,
     product,
     res_config_settings,
     res_partner,

@@ -1,1 +1,9 @@
-from . import test_exchange, test_hostile, test_orders, test_reader, test_shop, test_shop_ui
+from . import (
+    test_exchange,
+    test_hostile,
+    test_orders,
+    test_precision,
+    test_reader,
+    test_shop,
+    test_shop_ui,
+)
