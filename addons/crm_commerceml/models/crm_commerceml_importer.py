@@ -403,7 +403,13 @@ class CrmCommercemlImporter(models.AbstractModel):
         if not to_create:
             return Model.browse(), []
         vals_list = [dict(values, taxes_id=[(6, 0, values["taxes_id"])])
-                     if "taxes_id" in values else values for _item, values in to_create]
+                     if "taxes_id" in values else dict(values) for _item, values in to_create]
+        if "has_available_route_ids" in Model._fields:
+            # stock's default for this non-stored computed field counts the routes with a
+            # query per product created; a value given is never stored, and spares those
+            # queries (0.2 ms of the 1.3 ms a product's create takes)
+            for vals in vals_list:
+                vals["has_available_route_ids"] = False
         try:
             with self.env.cr.savepoint():
                 return Model.create(vals_list), []
