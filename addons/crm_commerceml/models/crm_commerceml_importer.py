@@ -145,7 +145,11 @@ class CrmCommercemlImporter(models.AbstractModel):
             "document": importer._import_documents,
             "counterparty": importer._import_counterparties,
         }[kind]
-        return method(items, context)
+        result = method(items, context)
+        # written out while the precisions are still remembered (the recomputations and
+        # the float columns of the flush ask for them again), not at the commit after
+        importer.env.flush_all()
+        return result
 
     # -- groups → product categories -------------------------------------------------------
 
