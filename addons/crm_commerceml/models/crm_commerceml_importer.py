@@ -18,7 +18,7 @@ from odoo.tools import float_compare
 
 from ..utils import reader
 from .account_move import NO_INVOICE_CONTEXT
-from .decimal_precision import PRECISION_MEMO_CONTEXT
+from .decimal_precision import remembered_precisions
 from .res_config_settings import DEFAULT_FILE_LIMIT, DEFAULT_STATES, PARAM
 from .sale_order import SYNC_CONTEXT_KEY
 
@@ -136,19 +136,18 @@ class CrmCommercemlImporter(models.AbstractModel):
         return finished
 
     def _process_batch(self, kind, items, context):
-        # a batch is one transaction: the precisions it reads are remembered for it
-        importer = self.with_context(**{PRECISION_MEMO_CONTEXT: {}})
         method = {
-            "group": importer._import_groups,
-            "product": importer._import_products,
-            "offer": importer._import_offers,
-            "document": importer._import_documents,
-            "counterparty": importer._import_counterparties,
+            "group": self._import_groups,
+            "product": self._import_products,
+            "offer": self._import_offers,
+            "document": self._import_documents,
+            "counterparty": self._import_counterparties,
         }[kind]
-        result = method(items, context)
-        # written out while the precisions are still remembered (the recomputations and
-        # the float columns of the flush ask for them again), not at the commit after
-        importer.env.flush_all()
+        # a batch is one transaction: the precisions it reads are remembered for it,
+        # through its flush (the commit after has nothing left to write)
+        with remembered_precisions(self.env):
+            result = method(items, context)
+            self.env.flush_all()
         return result
 
     # -- groups → product categories -------------------------------------------------------

@@ -1,20 +1,39 @@
-from odoo import models
+from contextlib import contextmanager
 
-# set by the 1C import around each batch it imports (crm_commerceml_importer): a dict that
-# remembers the precisions read in that batch
-PRECISION_MEMO_CONTEXT = "crm_commerceml_precisions"
+from odoo import api, models
+
+# cursor → {(application, ignore_discount_precision): digits}, while a 1C import batch runs
+# on that cursor (crm_commerceml_importer._process_batch)
+_REMEMBERED = {}
+
+
+@contextmanager
+def remembered_precisions(env):
+    """Answer the transaction's precision lookups from a dict while the block runs.
+
+    Every float field with named digits asks for its precision each time a value is
+    cached or flushed: about 60 times per product a 1C import creates with its inventory
+    move. The ormcache answers, but its wrapper binds the call's signature first, which
+    costs a tenth of a first import. Keyed on the cursor, not the context, so the flush
+    (which runs with an empty context) is answered too. A change of precision in the
+    block forgets what was remembered.
+    """
+    cr = env.cr
+    if cr in _REMEMBERED:  # nested: the outer block owns the memo
+        yield
+        return
+    _REMEMBERED[cr] = {}
+    try:
+        yield
+    finally:
+        _REMEMBERED.pop(cr, None)
 
 
 class DecimalPrecision(models.Model):
     _inherit = "decimal.precision"
 
     def precision_get(self, application):
-        # Every float field with named digits asks for its precision each time a value is
-        # cached: about 50 times per product when a 1C item is created with its inventory
-        # move. The ormcache answers, but its wrapper binds the call's signature first,
-        # which costs a tenth of a first import. A batch runs in one transaction, where the
-        # precisions cannot change under it, so it remembers them in its own dict.
-        memo = self.env.context.get(PRECISION_MEMO_CONTEXT)
+        memo = _REMEMBERED.get(self.env.cr)
         if memo is None:
             return super().precision_get(application)
         # account answers "Discount" differently under this key: remembered apart
@@ -24,3 +43,21 @@ class DecimalPrecision(models.Model):
         except KeyError:
             memo[key] = digits = super().precision_get(application)
             return digits
+
+    def _forget_remembered(self):
+        memo = _REMEMBERED.get(self.env.cr)
+        if memo:
+            memo.clear()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._forget_remembered()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._forget_remembered()
+        return super().write(vals)
+
+    def unlink(self):
+        self._forget_remembered()
+        return super().unlink()
