@@ -302,13 +302,23 @@ class CrmCommercemlImporter(models.AbstractModel):
         fields_read = ["name", "default_code", "type", "cml_id", "barcode", "uom_id",
                        "categ_id", "taxes_id", "description_sale", "cml_properties",
                        "active", "is_storable", "cml_image_hash"]
-        # one search for the whole batch, by either key; many2one fields as bare ids
-        # (load=None): their display names would cost more than the whole comparison
+        # one search per key for the whole batch, many2one fields as bare ids (load=None):
+        # their display names would cost more than the whole comparison. The 1C ids
+        # first (indexed): an item whose 1C id names a product it is the same as by the
+        # seed's first key needs no name search, whose translated name PostgreSQL can
+        # only scan the whole table for; on a re-import that is every item
         names, base_ids = {i["name"] for i in items}, {i["base_id"] for i in items}
+        found = {rec["id"]: rec for rec in Template.search_read(
+            [("cml_id", "in", list(base_ids))], fields_read, order="id", load=None)}
+        same_by_cml = {(rec["cml_id"], rec["name"]): rec for rec in found.values()}
+        unsettled = {i["name"] for i in items
+                     if not self._same_product(i, same_by_cml.get((i["base_id"], i["name"])))}
+        if unsettled:
+            for rec in Template.search_read([("name", "in", list(unsettled))], fields_read,
+                                            order="id", load=None):
+                found.setdefault(rec["id"], rec)
         by_name, by_cml = {}, {}
-        for rec in Template.search_read(
-                ["|", ("name", "in", list(names)), ("cml_id", "in", list(base_ids))],
-                fields_read, order="id", load=None):
+        for _id, rec in sorted(found.items()):
             if rec["name"] in names:
                 by_name.setdefault(rec["name"], []).append(rec)
             if rec["cml_id"] in base_ids:
@@ -366,17 +376,20 @@ class CrmCommercemlImporter(models.AbstractModel):
         """The seed's matching: a product by name + article, then by its hidden 1C id; a
         service by name, then 1C id. A known name with another article is a new product
         (an empty article counts as an article)."""
-        candidates = by_name.get(item["name"], [])
-        if item["is_service"]:
-            same = [c for c in candidates if c["type"] == "service"]
-        else:
-            article = item["article"] or ""
-            same = [c for c in candidates if c["type"] != "service"
-                    and (c["default_code"] or "") == article]
+        same = [c for c in by_name.get(item["name"], []) if self._same_product(item, c)]
         if same:
             same.sort(key=lambda c: (c["cml_id"] != item["base_id"], not c["active"], c["id"]))
             return same[0]
         return by_cml.get(item["base_id"])
+
+    def _same_product(self, item, record):
+        """The seed's first key: a service by name, a product by name and article."""
+        if not record or record["name"] != item["name"]:
+            return False
+        if item["is_service"]:
+            return record["type"] == "service"
+        return record["type"] != "service" and \
+            (record["default_code"] or "") == (item["article"] or "")
 
     def _changed_values(self, record, values):
         changes = {}

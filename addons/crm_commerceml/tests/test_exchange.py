@@ -153,6 +153,20 @@ class TestCatalogExchange(ExchangeCase):
         self.client().exchange_catalog([("import.xml", catalog_xml([
             product("p-2", "Стул офисный", "CH-1")]))])
         self.assertEqual(same.name, "Стул офисный")
+        # a twin by name + article without the 1C id: the product with the 1C id stays
+        # the match (found by 1C id alone, it must agree with the seed's order)
+        twin = Template.create({"name": "Стул офисный", "default_code": "CH-1"})
+        self.client().exchange_catalog([("import.xml", catalog_xml([
+            product("p-2", "Стул офисный", "CH-1", description="Кожа")]))])
+        self.assertEqual(same.description_sale, "Кожа")
+        self.assertFalse(twin.description_sale or twin.cml_id)
+        self.assertEqual(Template.search_count([("name", "=", "Стул офисный")]), 2)
+        # 1C renames it to the name and article of another product: name + article comes
+        # first, so that product is the match (the seed's order), and nothing is created
+        self.client().exchange_catalog([("import.xml", catalog_xml([
+            product("p-2", "Стол обеденный", "OLD")]))])
+        self.assertEqual(other_article.cml_id, "p-2")
+        self.assertEqual(Template.search_count([("name", "=", "Стол обеденный")]), 2)
 
     def test_unknown_unit_fails_that_item_only(self):
         self.client().exchange_catalog([("import.xml", catalog_xml([
