@@ -49,15 +49,20 @@ class DecimalPrecision(models.Model):
         if memo:
             memo.clear()
 
+    # forgotten after the change (and base's ormcache clear), so that nothing read while
+    # it was being written stays remembered
     @api.model_create_multi
     def create(self, vals_list):
+        records = super().create(vals_list)
         self._forget_remembered()
-        return super().create(vals_list)
+        return records
 
     def write(self, vals):
+        result = super().write(vals)
         self._forget_remembered()
-        return super().write(vals)
+        return result
 
     def unlink(self):
+        result = super().unlink()
         self._forget_remembered()
-        return super().unlink()
+        return result
