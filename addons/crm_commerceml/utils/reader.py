@@ -31,10 +31,22 @@ class HostileXMLError(CommerceMLError):
     """A file that tries entity expansion, external entities or a DTD."""
 
 
+# A file has a few dozen distinct tags, each seen hundreds of thousands of times: their
+# local names are worked out once. The bound keeps a hostile file's endless distinct tags
+# from growing the memo.
+_LOCAL_NAMES: dict = {}
+_LOCAL_NAMES_MAX = 4096
+
+
 def _local(tag) -> str:
-    if not isinstance(tag, str):  # comments and processing instructions
-        return ""
-    return tag.rpartition("}")[2]
+    try:
+        return _LOCAL_NAMES[tag]
+    except KeyError:
+        # comments and processing instructions have a function for a tag
+        name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+        if len(_LOCAL_NAMES) < _LOCAL_NAMES_MAX:
+            _LOCAL_NAMES[tag] = name
+        return name
 
 
 def _children(el, name=None):
@@ -49,8 +61,22 @@ def _child(el, *path):
     for name in path:
         if el is None:
             return None
-        el = next(_children(el, name), None)
+        for child in el:
+            if _local(child.tag) == name:
+                el = child
+                break
+        else:
+            return None
     return el
+
+
+def _first_children(el) -> dict:
+    """Local name → the first child of that name: one pass over an element that is then
+    read field by field, instead of a pass per field."""
+    first = {}
+    for child in el:
+        first.setdefault(_local(child.tag), child)
+    return first
 
 
 def _text(el, *path, default="") -> str:
@@ -97,9 +123,11 @@ def split_id(item_id: str) -> tuple[str, str]:
     return base.strip(), characteristic.strip()
 
 
-def _requisites(el) -> dict:
+def _requisites(el, first=None) -> dict:
     values = {}
-    for req in _children(_child(el, "ЗначенияРеквизитов"), "ЗначениеРеквизита"):
+    holder = first.get("ЗначенияРеквизитов") if first is not None else _child(
+        el, "ЗначенияРеквизитов")
+    for req in _children(holder, "ЗначениеРеквизита"):
         values[_text(req, "Наименование")] = _text(req, "Значение")
     return values
 
@@ -141,41 +169,43 @@ def _warehouse(el) -> dict:
 
 
 def _product(el) -> dict:
-    item_id = _text(el, "Ид")
+    first = _first_children(el)
+    item_id = _text(first.get("Ид"))
     base_id, characteristic_id = split_id(item_id)
-    requisites = _requisites(el)
+    requisites = _requisites(el, first)
     kind_text = " ".join([requisites.get("ТипНоменклатуры", ""),
                           requisites.get("ВидНоменклатуры", "")]).lower()
-    groups = [_text(g) for g in _children(_child(el, "Группы"), "Ид")]
+    groups = [_text(g) for g in _children(first.get("Группы"), "Ид")]
     return {
         "id": item_id,
         "base_id": base_id,
         "characteristic_id": characteristic_id,
-        "name": _text(el, "Наименование"),
-        "article": _text(el, "Артикул"),
-        "barcode": _text(el, "Штрихкод"),
-        "description": _text(el, "Описание"),
-        "unit": _unit(_child(el, "БазоваяЕдиница")),
+        "name": _text(first.get("Наименование")),
+        "article": _text(first.get("Артикул")),
+        "barcode": _text(first.get("Штрихкод")),
+        "description": _text(first.get("Описание")),
+        "unit": _unit(first.get("БазоваяЕдиница")),
         "group_ids": [g for g in groups if g],
         "taxes": [{"name": _text(t, "Наименование"), "rate": parse_number(_text(t, "Ставка"))}
-                  for t in _children(_child(el, "СтавкиНалогов"), "СтавкаНалога")],
+                  for t in _children(first.get("СтавкиНалогов"), "СтавкаНалога")],
         "requisites": requisites,
         "properties": [(_text(v, "Ид"), _text(v, "Значение"))
-                       for v in _children(_child(el, "ЗначенияСвойств"),
-                                          "ЗначенияСвойства")],
+                       for v in _children(first.get("ЗначенияСвойств"), "ЗначенияСвойства")],
         "characteristics": [(_text(c, "Наименование"), _text(c, "Значение"))
-                            for c in _children(_child(el, "ХарактеристикиТовара"),
+                            for c in _children(first.get("ХарактеристикиТовара"),
                                                "ХарактеристикаТовара")],
         "images": [_text(i) for i in _children(el, "Картинка") if _text(i)],
         "is_service": "услуга" in kind_text,
-        "deleted": _bool(el.get("Статус") == "Удален") or _bool(_text(el, "ПометкаУдаления")),
+        "deleted": _bool(el.get("Статус") == "Удален")
+        or _bool(_text(first.get("ПометкаУдаления"))),
     }
 
 
 def _offer(el) -> dict:
-    item_id = _text(el, "Ид")
+    first = _first_children(el)
+    item_id = _text(first.get("Ид"))
     base_id, characteristic_id = split_id(item_id)
-    quantity = parse_number(_text(el, "Количество"))
+    quantity = parse_number(_text(first.get("Количество")))
     stocks = []
     for st in _children(el, "Склад"):
         # stock as an attribute (<Склад ИдСклада=".." КоличествоНаСкладе=".."/>) or elements
@@ -184,7 +214,7 @@ def _offer(el) -> dict:
                            or _text(st, "Количество"))
         if wid:
             stocks.append({"warehouse_id": wid, "quantity": qty or 0.0})
-    for st in _children(_child(el, "Остатки"), "Остаток"):
+    for st in _children(first.get("Остатки"), "Остаток"):
         wh = _child(st, "Склад")
         if wh is not None:
             stocks.append({"warehouse_id": _text(wh, "Ид"),
@@ -192,7 +222,7 @@ def _offer(el) -> dict:
         elif quantity is None:
             quantity = parse_number(_text(st, "Количество"))
     prices = []
-    for price in _children(_child(el, "Цены"), "Цена"):
+    for price in _children(first.get("Цены"), "Цена"):
         prices.append({
             "price_type_id": _text(price, "ИдТипаЦены"),
             # never Представление: it is a formatted string ("1 719 руб. за шт")
@@ -202,8 +232,8 @@ def _offer(el) -> dict:
         })
     return {
         "id": item_id, "base_id": base_id, "characteristic_id": characteristic_id,
-        "name": _text(el, "Наименование"), "article": _text(el, "Артикул"),
-        "barcode": _text(el, "Штрихкод"),
+        "name": _text(first.get("Наименование")), "article": _text(first.get("Артикул")),
+        "barcode": _text(first.get("Штрихкод")),
         "prices": prices, "quantity": quantity, "stocks": stocks,
     }
 
@@ -290,6 +320,9 @@ def _header(el, only_changes_attr="СодержитТолькоИзменени�
 
 
 _HEADER_KIND = {"Каталог": "catalog", "ПакетПредложений": "offers"}
+# the elements iter_items acts on at their end; every other element is left to its item
+_ITEM_NAMES = frozenset({"Группа", "Свойство", "ТипЦены", "Склад", "Товар", "Предложение",
+                         "Документ", "Контрагент", "Владелец", *_HEADER_KIND})
 
 
 def check_head(path: str, head_size: int = 65536) -> None:
@@ -342,10 +375,11 @@ def iter_items(path: str, *, max_depth: int = 64, skip: int = 0):
                             f"the root element is <{name}>, not <КоммерческаяИнформация>: "
                             "this is not a CommerceML file")
                 stack.append(name)
-                if len(stack) > max_depth:
+                depth = len(stack)
+                if depth > max_depth:
                     raise HostileXMLError("The XML is nested too deeply; refused.")
                 # the header fields (Ид, ИдКлассификатора...) precede the item list
-                if len(stack) == 3 and name in ("Товары", "Предложения") and (
+                if depth == 3 and name in ("Товары", "Предложения") and (
                         stack[1] in _HEADER_KIND):
                     holder = el.getparent()
                     if stack[1] not in headers_sent:
@@ -353,6 +387,8 @@ def iter_items(path: str, *, max_depth: int = 64, skip: int = 0):
                         yield _HEADER_KIND[stack[1]], _header(holder)
                 continue
             stack.pop()
+            if name not in _ITEM_NAMES:
+                continue  # a field of an item (most elements): read with its item
             parent = stack[-1] if stack else ""
             grand = stack[-2] if len(stack) > 1 else ""
             done = True
