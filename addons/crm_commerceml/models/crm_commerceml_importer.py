@@ -565,6 +565,7 @@ class CrmCommercemlImporter(models.AbstractModel):
              "create_date"], load=None)}
         company = self.env.company
         chosen_cml = self._chosen_price_type()  # once per batch, not a query per offer
+        rates = {}  # currency → its rate to the company's: once per batch, not per offer
         price_writes = {}  # template id → price
         stock_targets = {}  # product id → quantity
         for offer in offers:
@@ -586,8 +587,11 @@ class CrmCommercemlImporter(models.AbstractModel):
                     currency = self._currency(currency_code, caches)
                     amount = price["price"]
                     if currency != company.currency_id:
-                        amount = currency._convert(amount, company.currency_id, company,
-                                                   fields.Date.today())
+                        if currency not in rates:
+                            rates[currency] = currency._get_conversion_rate(
+                                currency, company.currency_id, company, fields.Date.today())
+                        # what currency._convert does, with the rate looked up once
+                        amount = company.currency_id.round(amount * rates[currency])
                     if not offer["characteristic_id"] or template["id"] not in price_writes:
                         price_writes[template["id"]] = amount
             except ItemError as exc:

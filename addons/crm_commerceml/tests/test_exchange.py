@@ -1,6 +1,7 @@
 import io
 import zipfile
 
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import (
@@ -193,6 +194,22 @@ class TestCatalogExchange(ExchangeCase):
         line = self.journal(exchange_type="catalog").line_ids
         self.assertEqual(line.item_ref, "p-1")
         self.assertIn("EUR", line.message)
+
+    def test_prices_are_converted_at_the_rate_of_the_day(self):
+        company = self.env.company
+        foreign = self.env.ref("base.RUB" if company.currency_id.name != "RUB" else "base.EUR")
+        foreign.active = True
+        self.env["res.currency.rate"].create({
+            "currency_id": foreign.id, "company_id": company.id, "rate": 100.0,
+            "name": fields.Date.today()})
+        self.client().exchange_catalog([
+            ("import.xml", catalog_xml([product("p-1", "Стол", "S"), product("p-2", "Стул", "C")])),
+            ("offers.xml", offers_xml([offer("p-1", 1500, 1, currency=foreign.name),
+                                       offer("p-2", 333.33, 1, currency=foreign.name)])),
+        ])
+        # 100 of that currency to one of the company's, rounded to the company currency
+        self.assertEqual(self.templates("p-1").list_price, 15.0)
+        self.assertEqual(self.templates("p-2").list_price, 3.33)
 
     def test_partial_catalog_archives_nothing_full_one_deactivates(self):
         self.client().exchange_catalog(self._catalog())
