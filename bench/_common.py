@@ -91,6 +91,35 @@ def _inner(measure) -> int:
     return 0
 
 
+def settle(env) -> None:
+    """Bring the database and the process to the same quiet state before a timed phase.
+
+    What the phase before left behind is otherwise timed with the next one: autovacuum
+    working through the rows it wrote, a checkpoint writing its pages, the garbage of
+    its records, and statistics from before it, with which PostgreSQL may plan a query
+    over a table that has since grown a hundredfold as if it were still small. VACUUM
+    cannot run inside a transaction: the caller's own work must be committed first.
+    """
+    import gc
+
+    import psycopg2
+
+    import odoo.sql_db
+
+    # a connection of its own: one of Odoo's pool left in autocommit would commit the
+    # next phase's statements one by one
+    _db, info = odoo.sql_db.connection_info_for(env.cr.dbname)
+    connection = psycopg2.connect(**info)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cr:
+            cr.execute("VACUUM ANALYZE")
+            cr.execute("CHECKPOINT")
+    finally:
+        connection.close()
+    gc.collect()
+
+
 def peak_rss_mib() -> float:
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
